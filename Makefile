@@ -1,0 +1,59 @@
+# The two commands that matter: `make run` and `make test`. `make help` lists the rest.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+APP_PYTHON ?= python3.11
+VENV := .venv
+RASA_VENV := .venv-rasa
+RASA_DATA := nlu/en data/rules data/stories
+RASA_ENV := RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHONWARNINGS=ignore::DeprecationWarning
+
+.PHONY: help setup run test lint format validate train bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(APP_PYTHON) >/dev/null || { echo "setup: $(APP_PYTHON) is needed for the app environment" >&2; exit 1; }
+	$(APP_PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+$(RASA_VENV)/.installed: requirements-rasa.txt
+	@python310=$$(scripts/find-python310) && \
+	  echo "setup: creating $(RASA_VENV) with $$python310" && \
+	  $$python310 -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install -q --upgrade pip wheel
+	$(RASA_VENV)/bin/pip install -q -r requirements-rasa.txt
+	touch $@
+
+setup: $(VENV)/.installed $(RASA_VENV)/.installed ## Create both Python environments
+
+train: setup ## Train the Rasa model if its training data changed
+	@$(RASA_ENV) scripts/train
+
+validate: setup ## Check the Rasa domain, rules, stories and NLU data
+	$(RASA_ENV) $(RASA_VENV)/bin/rasa data validate --fail-on-warnings \
+	  --config nlu/config.yml --domain data/domain.yml --data $(RASA_DATA)
+
+run: train ## Start Rasa, the actions, reception and the bot (Ctrl-C stops them)
+	scripts/run
+
+lint: setup ## Check style and common mistakes
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup ## Format the code
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: setup lint validate train ## Set everything up and run the whole test suite
+	@scripts/ensure-chromium
+	$(VENV)/bin/python -m pytest
+
+bench: train ## Measure latency and throughput of the full stack against bare Rasa
+	$(VENV)/bin/python -m bench.latency
+
+clean: ## Remove generated files (models, databases, caches); keeps the environments
+	rm -rf models var build .pytest_cache .ruff_cache

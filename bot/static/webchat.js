@@ -1,0 +1,70 @@
+// The web chat: sends the patient's text or a button's payload, shows the replies.
+(function () {
+  "use strict";
+  const main = document.querySelector(".chat");
+  const list = document.getElementById("messages");
+  const form = document.getElementById("composer");
+  const input = document.getElementById("message");
+  const language = main.dataset.language;
+
+  function sessionId() {
+    let id = window.localStorage.getItem("webchat-session");
+    if (!id) {
+      id = (window.crypto.randomUUID ? window.crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2)).replace(/[^A-Za-z0-9_-]/g, "");
+      window.localStorage.setItem("webchat-session", id);
+    }
+    return id;
+  }
+
+  function show(text, sender) {
+    const item = document.createElement("li");
+    item.className = sender;
+    item.textContent = text;
+    list.appendChild(item);
+    item.scrollIntoView({ block: "end" });
+    return item;
+  }
+
+  function showButtons(item, buttons) {
+    if (!buttons.length) return;
+    const row = document.createElement("div");
+    row.className = "buttons";
+    for (const choice of buttons) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = choice.title;
+      button.addEventListener("click", function () {
+        row.remove();
+        send(choice.payload, choice.title);
+      });
+      row.appendChild(button);
+    }
+    item.appendChild(row);
+  }
+
+  async function send(message, shown) {
+    show(shown, "patient");
+    try {
+      const response = await fetch("/api/messages", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ session_id: sessionId(), text: message, language: language }),
+      });
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      const body = await response.json();
+      for (const reply of body.replies) {
+        showButtons(show(reply.text, "bot"), reply.buttons);
+      }
+    } catch (error) {
+      show(main.dataset.connectionError, "notice");
+    }
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    send(text, text);
+  });
+})();

@@ -1,0 +1,197 @@
+"""The Telegram channel: python-telegram-bot in front of the shared conversation."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatAction, MessageLimit, ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.buttons import CallbackPayloads
+from bot.conversation import Conversation
+from bot.rasa_client import Reply
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+START_PAYLOAD = "/greet"
+UNSUPPORTED = (
+    filters.PHOTO
+    | filters.Document.ALL
+    | filters.Sticker.ALL
+    | filters.VOICE
+    | filters.AUDIO
+    | filters.VIDEO
+    | filters.VIDEO_NOTE
+    | filters.LOCATION
+    | filters.CONTACT
+    | filters.POLL
+)
+
+
+def sender_id(update: Update) -> str:
+    """The Rasa conversation id of the chat this update belongs to."""
+    assert update.effective_chat is not None
+    return f"telegram:{update.effective_chat.id}"
+
+
+def language(update: Update) -> str | None:
+    """The language Telegram reports for the patient's app."""
+    user = update.effective_user
+    return user.language_code if user else None
+
+
+def file_url_for(base_url: str) -> str:
+    """The Bot API file URL that goes with a base URL such as https://host/bot."""
+    root, separator, _ = base_url.rstrip("/").rpartition("/bot")
+    return f"{root}/file/bot" if separator else f"{base_url.rstrip('/')}/file/bot"
+
+
+def chunks(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Split text into pieces Telegram accepts, preferring paragraph and line breaks."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = max(
+            text.rfind("\n\n", 0, limit), text.rfind("\n", 0, limit), text.rfind(" ", 0, limit)
+        )
+        cut = cut if cut > 0 else limit
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip()
+    return [*pieces, text] if text else pieces
+
+
+class TelegramChannel:
+    """Receive Telegram updates, ask the conversation, and send its replies back."""
+
+    def __init__(self, settings: Settings, conversation: Conversation) -> None:
+        """Build the python-telegram-bot application and register the handlers."""
+        assert settings.telegram_bot_token
+        self.settings = settings
+        self.conversation = conversation
+        self.payloads = CallbackPayloads()
+        self._chat_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        builder = (
+            ApplicationBuilder()
+            .token(settings.telegram_bot_token)
+            .rate_limiter(AIORateLimiter())
+            .concurrent_updates(True)
+        )
+        if settings.telegram_api_base_url:
+            builder = builder.base_url(settings.telegram_api_base_url).base_file_url(
+                file_url_for(settings.telegram_api_base_url)
+            )
+        self.application: Application = builder.build()
+        self.application.add_handler(CommandHandler("start", self.on_start))
+        self.application.add_handler(CallbackQueryHandler(self.on_button))
+        self.application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, self.on_text))
+        self.application.add_handler(MessageHandler(UNSUPPORTED, self.on_unsupported))
+        self.application.add_error_handler(self.on_error)
+
+    async def start(self) -> None:
+        """Connect to Telegram and start polling for updates."""
+        await self.application.initialize()
+        await self.application.start()
+        assert self.application.updater is not None
+        await self.application.updater.start_polling(
+            poll_interval=0,
+            timeout=self.settings.telegram_poll_timeout_seconds,
+            allowed_updates=Update.ALL_TYPES,
+        )
+        logger.info("telegram polling started")
+
+    async def stop(self) -> None:
+        """Stop polling and close the connection to Telegram."""
+        assert self.application.updater is not None
+        if self.application.updater.running:
+            await self.application.updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    async def converse(self, update: Update, message: str) -> None:
+        """Send one patient message to the conversation and deliver its replies, in order."""
+        assert update.effective_chat is not None
+        chat_id = update.effective_chat.id
+        async with self._chat_locks[chat_id]:
+            await update.effective_chat.send_action(ChatAction.TYPING)
+            replies = await self.conversation.respond(sender_id(update), message, language(update))
+            await self.deliver(chat_id, replies)
+
+    async def deliver(self, chat_id: int, replies: Sequence[Reply]) -> None:
+        """Send replies as HTML messages, with buttons as an inline keyboard."""
+        bot = self.application.bot
+        for reply in replies:
+            keyboard = self.keyboard(reply)
+            pieces = chunks(html.escape(reply.text, quote=False)) or [""]
+            for index, piece in enumerate(pieces):
+                last = index == len(pieces) - 1
+                await bot.send_message(
+                    chat_id,
+                    piece or "…",
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard if last else None,
+                )
+
+    def keyboard(self, reply: Reply) -> InlineKeyboardMarkup | None:
+        """An inline keyboard with one button per row, or None without buttons."""
+        if not reply.buttons:
+            return None
+        rows = [
+            [InlineKeyboardButton(b.title, callback_data=self.payloads.encode(b.payload))]
+            for b in reply.buttons
+        ]
+        return InlineKeyboardMarkup(rows)
+
+    async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Begin the conversation as if the patient had said hello."""
+        await self.converse(update, START_PAYLOAD)
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Pass the patient's text to the conversation."""
+        assert update.effective_message is not None
+        await self.converse(update, update.effective_message.text or "")
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Answer the button tap, then pass its payload to the conversation."""
+        query = update.callback_query
+        assert query is not None
+        await query.answer()
+        payload = self.payloads.decode(query.data)
+        if update.effective_chat is None:
+            return
+        if payload is None:
+            notice = self.conversation.notice("button_expired", language(update))
+            await self.deliver(update.effective_chat.id, [notice])
+            return
+        await self.converse(update, payload)
+
+    async def on_unsupported(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Explain politely that only text can be read."""
+        assert update.effective_chat is not None
+        notice = self.conversation.notice("unsupported_media", language(update))
+        await self.deliver(update.effective_chat.id, [notice])
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log a handler's failure without the patient's text, and tell the patient."""
+        logger.error("telegram handler failed: %r", context.error.__class__.__name__)
+        if isinstance(update, Update) and update.effective_chat is not None:
+            notice = self.conversation.notice("service_unavailable", language(update))
+            try:
+                await self.deliver(update.effective_chat.id, [notice])
+            except TelegramError as error:
+                logger.error("could not tell the patient: %r", error.__class__.__name__)

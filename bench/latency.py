@@ -1,0 +1,147 @@
+"""Per-turn latency and throughput of the full stack (through the bot) against bare Rasa REST.
+
+Starts its own stack (trained model, Rasa, actions, reception, bot), then plays the same
+patient journey against two entry points, first one patient at a time, then many at once:
+
+- full stack: the bot's web chat endpoint -> Rasa -> action server (-> reception at handoff);
+- bare Rasa: Rasa's REST channel on the same model and action server.
+
+Run with `make bench` (options: `python -m bench.latency --help`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from tests.stack import Stack
+
+JOURNEY = (
+    "hello",
+    "I have breast cancer",
+    '/inform_residence{"residence":"belgium"}',
+    "0470 12 34 56",
+)
+
+Send = Callable[[aiohttp.ClientSession, str, str], Awaitable[None]]
+
+
+@dataclass
+class Result:
+    """Latencies of every turn, and the wall time of the whole run."""
+
+    latencies: list[float]
+    wall_seconds: float
+
+    @property
+    def p50(self) -> float:
+        """Median turn latency in milliseconds."""
+        return statistics.median(self.latencies) * 1000
+
+    @property
+    def p95(self) -> float:
+        """95th-percentile turn latency in milliseconds."""
+        return statistics.quantiles(self.latencies, n=20)[-1] * 1000
+
+    @property
+    def throughput(self) -> float:
+        """Turns per second over the run."""
+        return len(self.latencies) / self.wall_seconds
+
+
+def via_bot(url: str) -> Send:
+    """Send a turn through the bot's web chat endpoint."""
+
+    async def send(session: aiohttp.ClientSession, conversation: str, text: str) -> None:
+        body = {"session_id": conversation, "text": text}
+        async with session.post(f"{url}/api/messages", json=body) as response:
+            response.raise_for_status()
+            assert (await response.json())["replies"]
+
+    return send
+
+
+def via_rasa(url: str) -> Send:
+    """Send a turn straight to Rasa's REST channel."""
+
+    async def send(session: aiohttp.ClientSession, conversation: str, text: str) -> None:
+        body = {"sender": f"webchat:{conversation}", "message": text}
+        async with session.post(f"{url}/webhooks/rest/webhook", json=body) as response:
+            response.raise_for_status()
+            assert await response.json()
+
+    return send
+
+
+async def patient(session: aiohttp.ClientSession, send: Send, latencies: list[float]) -> None:
+    """Play one patient's journey, timing each turn."""
+    conversation = uuid.uuid4().hex
+    for text in JOURNEY:
+        started = time.perf_counter()
+        await send(session, conversation, text)
+        latencies.append(time.perf_counter() - started)
+
+
+async def run(send: Send, patients: int, concurrency: int) -> Result:
+    """Play `patients` journeys, at most `concurrency` at a time."""
+    latencies: list[float] = []
+    gate = asyncio.Semaphore(concurrency)
+    timeout = aiohttp.ClientTimeout(total=120)
+
+    async def one(session: aiohttp.ClientSession) -> None:
+        async with gate:
+            await patient(session, send, latencies)
+
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+        await patient(session, send, [])  # warm-up, not counted
+        started = time.perf_counter()
+        await asyncio.gather(*(one(session) for _ in range(patients)))
+        return Result(latencies, time.perf_counter() - started)
+
+
+async def measure(stack: Stack, patients: int, concurrency: int) -> None:
+    """Measure both entry points, one after the other, and print the figures and ratios."""
+    targets = {"full stack": via_bot(stack.url("bot")), "bare Rasa": via_rasa(stack.url("rasa"))}
+    print(f"journey of {len(JOURNEY)} turns; {patients} patients per scenario\n")
+    print(f"{'scenario':<34}{'p50 ms':>9}{'p95 ms':>9}{'turns/s':>9}")
+    for label, workers in (("1 patient at a time", 1), (f"{concurrency} at once", concurrency)):
+        results = {name: await run(send, patients, workers) for name, send in targets.items()}
+        for name, result in results.items():
+            print(
+                f"{name + ', ' + label:<34}{result.p50:>9.1f}{result.p95:>9.1f}"
+                f"{result.throughput:>9.1f}"
+            )
+        full, bare = results["full stack"], results["bare Rasa"]
+        print(
+            f"{'ratio full/bare, ' + label:<34}{full.p50 / bare.p50:>9.2f}"
+            f"{full.p95 / bare.p95:>9.2f}{full.throughput / bare.throughput:>9.2f}\n"
+        )
+
+
+def main() -> None:
+    """Start a stack, measure, stop it."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=40, help="journeys per scenario")
+    parser.add_argument("--concurrency", type=int, default=10, help="patients at once")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
+        stack = Stack(workdir=Path(workdir))
+        stack.start()
+        try:
+            asyncio.run(measure(stack, args.patients, args.concurrency))
+        finally:
+            stack.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+# The app image: bot, action server and reception share it; compose picks the command.
+FROM python:3.11-slim
+
+ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /app
+
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY actions ./actions
+COPY reception ./reception
+COPY contentlib ./contentlib
+RUN pip install -e .
+
+COPY content ./content
+COPY data ./data
+
+RUN useradd --system --uid 1001 app && mkdir -p /app/var && chown app /app/var
+USER app
+
+# Overridden per service in docker/compose.yml.
+CMD ["python", "-m", "bot"]

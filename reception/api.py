@@ -1,0 +1,256 @@
+"""The ticket REST API under /api/v1/, with its auth and error middlewares."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from . import queries
+from .models import IDEMPOTENCY_KEY_LENGTH
+from .schemas import TicketCreate, TicketListQuery, TicketOut, TicketPage
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+SESSIONMAKER_KEY = web.AppKey("sessionmaker", async_sessionmaker[AsyncSession])
+
+M = TypeVar("M", bound=BaseModel)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+routes = web.RouteTableDef()
+
+
+class ApiError(Exception):
+    """An error the API reports to its client as a JSON body."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: list[dict[str, Any]] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """Describe the error with an HTTP status, a stable code and a readable message."""
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details or []
+        self.headers = dict(headers or {})
+
+    def response(self) -> web.Response:
+        """Render the error as a JSON response."""
+        body = {"error": {"code": self.code, "message": self.message, "details": self.details}}
+        return web.json_response(body, status=self.status, headers=self.headers)
+
+
+@routes.get("/healthz")
+async def healthz(request: web.Request) -> web.Response:
+    """Tell supervisors and tests that the service is up."""
+    return web.json_response({"status": "ok"})
+
+
+@routes.post("/api/v1/tickets")
+async def create_ticket(request: web.Request) -> web.Response:
+    """Create a ticket, or return the one already created under the same Idempotency-Key."""
+    key = _idempotency_key(request)
+    data = _validate(TicketCreate, await _read_json_object(request), code="validation_error")
+    async with request.app[SESSIONMAKER_KEY]() as session:
+        outcome = await queries.create_ticket(session, data, key)
+    ticket = TicketOut.from_ticket(outcome.ticket)
+    if outcome.created:
+        location = request.app.router["ticket"].url_for(reference=ticket.reference)
+        return _json(ticket, status=201, headers={"Location": str(location)})
+    return _json(ticket, status=200, headers={"Idempotent-Replayed": "true"})
+
+
+@routes.get("/api/v1/tickets")
+async def list_tickets(request: web.Request) -> web.Response:
+    """List tickets, newest first, with an optional status filter and pagination."""
+    query = _validate(TicketListQuery, _single_valued(request.query), code="invalid_query")
+    async with request.app[SESSIONMAKER_KEY]() as session:
+        page = await queries.list_tickets(
+            session, status=query.status, limit=query.limit, offset=query.offset
+        )
+    items = [TicketOut.from_ticket(ticket) for ticket in page.items]
+    return _json(TicketPage(items=items, total=page.total, limit=query.limit, offset=query.offset))
+
+
+@routes.get("/api/v1/tickets/{reference}", name="ticket")
+async def get_ticket(request: web.Request) -> web.Response:
+    """Return one ticket by its reference."""
+    reference = request.match_info["reference"]
+    async with request.app[SESSIONMAKER_KEY]() as session:
+        try:
+            ticket = await queries.get_ticket(session, reference)
+        except queries.TicketNotFound as exc:
+            raise ApiError(404, "ticket_not_found", "No ticket has this reference.") from exc
+    return _json(TicketOut.from_ticket(ticket))
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Answer every failure under /api/ with a JSON error body."""
+    if not _is_api(request):
+        return await handler(request)
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return exc.response()
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return _from_http_exception(exc, request.method).response()
+    except Exception:
+        logger.exception("Unexpected error while serving %s %s", request.method, request.path)
+        return ApiError(500, "internal_error", "Something went wrong on our side.").response()
+
+
+def bearer_auth_middleware(token: str) -> Callable[[web.Request, Handler], Awaitable[Any]]:
+    """Make a middleware that requires 'Authorization: Bearer <token>' under /api/."""
+    expected = token.encode()
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Reject API requests that do not carry the right bearer token."""
+        if _is_api(request) and not _has_token(request, expected):
+            raise ApiError(
+                401,
+                "unauthorized",
+                "Send the API token as 'Authorization: Bearer <token>'.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return await handler(request)
+
+    return middleware
+
+
+def _is_api(request: web.Request) -> bool:
+    """Tell whether a request belongs to the REST API."""
+    return request.path.startswith(API_PREFIX) or request.path == API_PREFIX.rstrip("/")
+
+
+def _has_token(request: web.Request, expected: bytes) -> bool:
+    """Compare the request's bearer token with the expected one in constant time."""
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(given.strip().encode("utf-8", "surrogatepass"), expected)
+
+
+def _idempotency_key(request: web.Request) -> str | None:
+    """Return the Idempotency-Key header, checked, or None when absent."""
+    raw = request.headers.get("Idempotency-Key")
+    if raw is None:
+        return None
+    key = raw.strip()
+    if not key or len(key) > IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
+        raise ApiError(
+            400,
+            "invalid_idempotency_key",
+            f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_LENGTH} printable characters.",
+        )
+    return key
+
+
+async def _read_json_object(request: web.Request) -> dict[str, Any]:
+    """Read the request body as a JSON object, or raise a 4xx ApiError."""
+    if request.content_type != "application/json" and not request.content_type.endswith("+json"):
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "Send the body as JSON with 'Content-Type: application/json'.",
+        )
+    body = await request.read()
+    if not body.strip():
+        raise ApiError(400, "invalid_json", "The request body is empty; send a JSON object.")
+    try:
+        value = json.loads(body)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        message = f"The request body is not valid JSON: {exc.msg} at {where}."
+        raise ApiError(400, "invalid_json", message) from exc
+    except (UnicodeDecodeError, RecursionError) as exc:
+        raise ApiError(400, "invalid_json", "The request body is not valid UTF-8 JSON.") from exc
+    if not isinstance(value, dict):
+        raise ApiError(
+            400, "invalid_body", f"The request body must be a JSON object, not {_json_kind(value)}."
+        )
+    return value
+
+
+def _json_kind(value: object) -> str:
+    """Name the JSON type of a decoded value."""
+    kinds = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return kinds.get(type(value), "a number")
+
+
+def _single_valued(query: Mapping[str, str]) -> dict[str, str]:
+    """Turn a query string into a dict, refusing repeated parameters."""
+    keys = list(query.keys())
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise ApiError(
+            400,
+            "invalid_query",
+            f"Give each query parameter at most once: {', '.join(repeated)}.",
+        )
+    return dict(query)
+
+
+def _validate(model: type[M], data: Mapping[str, Any], *, code: str) -> M:
+    """Validate data against a model, or raise an ApiError listing every problem."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        details = _error_details(
+            exc.errors(include_url=False, include_context=False, include_input=False)
+        )
+        fields = "; ".join(f"{item['field'] or '(body)'}: {item['message']}" for item in details)
+        status = 422 if code == "validation_error" else 400
+        raise ApiError(status, code, f"Invalid request: {fields}.", details) from exc
+
+
+def _error_details(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Turn pydantic errors into the API's per-field details."""
+    return [
+        {
+            "field": ".".join(str(part) for part in error["loc"]),
+            "loc": list(error["loc"]),
+            "message": error["msg"],
+            "type": error["type"],
+        }
+        for error in errors
+    ]
+
+
+def _from_http_exception(exc: web.HTTPException, method: str) -> ApiError:
+    """Translate one of aiohttp's HTTP errors into an ApiError."""
+    code = exc.reason.lower().replace(" ", "_").replace("-", "_")
+    headers = {name: value for name, value in exc.headers.items() if name.lower() == "allow"}
+    messages = {
+        404: "There is no such API endpoint.",
+        405: f"This endpoint does not accept {method} requests.",
+        413: "The request body is too large.",
+    }
+    return ApiError(exc.status, code, messages.get(exc.status, exc.reason), headers=headers)
+
+
+def _json(
+    model: BaseModel, *, status: int = 200, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    """Serialise a pydantic model as a JSON response."""
+    return web.Response(
+        text=model.model_dump_json(),
+        status=status,
+        content_type="application/json",
+        headers=headers,
+    )

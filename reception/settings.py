@@ -1,0 +1,96 @@
+"""Settings for the reception service, read from the environment in one place."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/reception.db"
+
+_URL_PREFIXES = (
+    ("postgresql://", "postgresql+asyncpg://"),
+    ("postgres://", "postgresql+asyncpg://"),
+    ("sqlite:///", "sqlite+aiosqlite:///"),
+)
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+class SettingsError(ValueError):
+    """A setting is missing or has a value the service cannot use."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the reception process needs to know about its surroundings."""
+
+    api_token: str
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 8080
+    migrate_on_start: bool = True
+
+    def __post_init__(self) -> None:
+        """Refuse an empty API token, whoever built the settings."""
+        if not self.api_token:
+            raise SettingsError("The reception API token must not be empty.")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build the settings from the environment (or the given mapping)."""
+        env = os.environ if environ is None else environ
+        return cls(
+            api_token=_required(env, "RECEPTION_API_TOKEN"),
+            database_url=database_url_from_env(env),
+            host=env.get("RECEPTION_HOST", "").strip() or "127.0.0.1",
+            port=_port(env, "RECEPTION_PORT", default=8080),
+            migrate_on_start=_flag(env, "RECEPTION_MIGRATE_ON_START", default=True),
+        )
+
+
+def database_url_from_env(environ: Mapping[str, str] | None = None) -> str:
+    """Return the normalised DATABASE_URL, or the embedded SQLite default."""
+    env = os.environ if environ is None else environ
+    return normalise_database_url(env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL)
+
+
+def normalise_database_url(url: str) -> str:
+    """Point plain PostgreSQL and SQLite URLs at their asyncio drivers."""
+    for prefix, replacement in _URL_PREFIXES:
+        if url.startswith(prefix):
+            return replacement + url.removeprefix(prefix)
+    return url
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    """Return a variable that must be set and non-empty."""
+    value = env.get(name, "").strip()
+    if not value:
+        raise SettingsError(
+            f"{name} is not set. Set it to the shared secret that API clients send as "
+            f"'Authorization: Bearer <token>'."
+        )
+    return value
+
+
+def _port(env: Mapping[str, str], name: str, *, default: int) -> int:
+    """Return a TCP port number from a variable."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise SettingsError(f"{name} must be a port number between 1 and 65535, not {raw!r}.")
+    return int(raw)
+
+
+def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    """Return a yes/no variable."""
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise SettingsError(f"{name} must be one of true/false, yes/no, on/off or 1/0, not {raw!r}.")

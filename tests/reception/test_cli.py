@@ -1,0 +1,116 @@
+"""The command line: `python -m reception [serve|migrate]` and the alembic CLI."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _environment(**extra: str) -> dict[str, str]:
+    """Return a child-process environment with the given variables added."""
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    return {**env, **extra}
+
+
+def test_migrate_command_upgrades_an_empty_database(tmp_path: Path) -> None:
+    database = tmp_path / "var" / "reception.db"
+    result = subprocess.run(
+        [sys.executable, "-m", "reception", "migrate"],
+        env=_environment(DATABASE_URL=f"sqlite:///{database}"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "latest revision" in result.stderr
+    assert database.is_file()
+
+
+def test_alembic_cli_uses_the_package_ini(tmp_path: Path) -> None:
+    database = tmp_path / "reception.db"
+    alembic = Path(sys.executable).parent / "alembic"
+    result = subprocess.run(
+        [str(alembic), "-c", str(PROJECT_ROOT / "reception" / "alembic.ini"), "upgrade", "head"],
+        env=_environment(DATABASE_URL=f"sqlite:///{database}"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "0001" in result.stderr
+
+
+def _free_port() -> int:
+    """Return a TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_health(url: str, process: subprocess.Popen[str]) -> None:
+    """Poll /healthz until it answers, or fail if the process dies or takes too long."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the server exited early"
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    pytest.fail(f"{url} did not answer within 30 s")
+
+
+def test_serve_command_starts_and_logs_one_line(tmp_path: Path) -> None:
+    port = _free_port()
+    env = _environment(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'reception.db'}",
+        RECEPTION_API_TOKEN="secret",
+        RECEPTION_PORT=str(port),
+    )
+    with subprocess.Popen(
+        [sys.executable, "-m", "reception"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        try:
+            _wait_for_health(f"http://127.0.0.1:{port}/healthz", process)
+        finally:
+            process.terminate()
+            stdout, stderr = process.communicate(timeout=30)
+    assert stdout == ""
+    assert stderr.splitlines()[0].endswith(
+        f"reception listening on http://127.0.0.1:{port} (database: sqlite, migrate on start: True)"
+    )
+    startup = [line for line in stderr.splitlines() if "aiohttp.access" not in line]
+    assert len(startup) == 1, stderr
+
+
+def test_serve_command_without_token_explains_itself(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "reception", "serve"],
+        env={**_environment(), "RECEPTION_API_TOKEN": ""},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "RECEPTION_API_TOKEN is not set" in result.stderr

@@ -1,0 +1,81 @@
+"""Trackers and a stand-in reception for testing actions with a real CollectingDispatcher."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from rasa_sdk import Tracker
+
+from actions import services
+
+TOKEN = "actions-test-token"
+
+
+def make_tracker(
+    slots: dict[str, Any] | None = None,
+    events: list[dict[str, Any]] | None = None,
+    sender_id: str = "telegram:555",
+) -> Tracker:
+    """A tracker as the action server receives it from Rasa."""
+    return Tracker(
+        sender_id=sender_id,
+        slots={"language": "en", **(slots or {})},
+        latest_message={"text": "", "intent": {}, "entities": []},
+        events=events or [],
+        paused=False,
+        followup_action=None,
+        active_loop={"name": "request_form"},
+        latest_action_name=None,
+    )
+
+
+@pytest.fixture
+def tracker() -> Callable[..., Tracker]:
+    """Build trackers for a test."""
+    return make_tracker
+
+
+@dataclass
+class FakeReception:
+    """A real HTTP server that records ticket requests the way reception would receive them."""
+
+    status: int = 201
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    tickets: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    async def create(self, request: web.Request) -> web.Response:
+        """Record the request; answer the same ticket for the same idempotency key."""
+        body = await request.json()
+        key = request.headers.get("Idempotency-Key", "")
+        self.requests.append({"headers": dict(request.headers), "body": body})
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return web.json_response({"error": {"code": "unauthorized"}}, status=401)
+        if self.status != 201:
+            return web.json_response({"error": {"code": "boom"}}, status=self.status)
+        ticket = self.tickets.setdefault(
+            key, {**body, "reference": f"SO-2026-{len(self.tickets) + 1:05d}"}
+        )
+        return web.json_response(ticket, status=201)
+
+
+@pytest.fixture
+async def reception(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeReception]:
+    """Point the actions at a recording reception for the test."""
+    fake = FakeReception()
+    app = web.Application()
+    app.router.add_post("/api/v1/tickets", fake.create)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    monkeypatch.setenv("RECEPTION_URL", str(server.make_url("")).rstrip("/"))
+    monkeypatch.setenv("RECEPTION_API_TOKEN", TOKEN)
+    for cached in (services.settings, services.reception):
+        cached.cache_clear()
+    yield fake
+    await server.close()
+    for cached in (services.settings, services.reception):
+        cached.cache_clear()

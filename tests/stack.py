@@ -1,0 +1,200 @@
+"""The whole product as real processes: Rasa, the action server, reception and the bot."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+
+
+def free_port() -> int:
+    """Ask the kernel for a free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def model_path() -> Path:
+    """The trained model for the current training data (made by `make train`)."""
+    fingerprint = subprocess.run(
+        [ROOT / "scripts" / "model-fingerprint"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    return ROOT / "models" / f"model-{fingerprint}.tar.gz"
+
+
+@dataclass
+class Service:
+    """One process of the stack, with where it logs and how to tell it is ready."""
+
+    name: str
+    argv: list[str]
+    health_url: str
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    log_file: IO[bytes] | None = None
+
+    def start(self, env: dict[str, str]) -> None:
+        """Spawn the process, appending its output to its log file."""
+        self.log_file = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            self.argv,
+            cwd=ROOT,
+            env=env,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, deadline: float) -> None:
+        """Poll the health URL until it answers 200, or fail with the log's tail."""
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited early:\n{self.tail()}")
+            try:
+                with urllib.request.urlopen(self.health_url, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.3)
+        raise TimeoutError(f"{self.name} was not ready in time:\n{self.tail()}")
+
+    def stop(self) -> None:
+        """Stop the process group, politely first."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+        if self.log_file is not None:
+            self.log_file.close()
+
+    def tail(self, lines: int = 40) -> str:
+        """The last lines of the log, for failure messages."""
+        if not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+@dataclass
+class Stack:
+    """Start and stop the four processes with their own ports and databases."""
+
+    workdir: Path
+    reception_token: str = "test-reception-token"
+    telegram_token: str | None = None
+    telegram_base_url: str | None = None
+    ports: dict[str, int] = field(default_factory=dict)
+    services: dict[str, Service] = field(default_factory=dict)
+
+    def url(self, name: str) -> str:
+        """The base URL of one service."""
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def env(self) -> dict[str, str]:
+        """The environment every process of the stack gets."""
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("TELEGRAM_", "RASA_", "RECEPTION_", "DATABASE_"))
+        }
+        env.update(
+            {
+                "PYTHONUNBUFFERED": "1",
+                "PYTHONWARNINGS": "ignore",
+                "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+                "RASA_TELEMETRY_ENABLED": "false",
+                "RASA_PORT": str(self.ports["rasa"]),
+                "RASA_URL": self.url("rasa"),
+                "RASA_TRACKER_STORE_URL": f"sqlite:///{self.workdir / 'tracker.db'}",
+                "ACTIONS_PORT": str(self.ports["actions"]),
+                "ACTION_ENDPOINT_URL": f"{self.url('actions')}/webhook",
+                "RECEPTION_PORT": str(self.ports["reception"]),
+                "RECEPTION_URL": self.url("reception"),
+                "RECEPTION_API_TOKEN": self.reception_token,
+                "DATABASE_URL": f"sqlite+aiosqlite:///{self.workdir / 'reception.db'}",
+                "BOT_PORT": str(self.ports["bot"]),
+                "TELEGRAM_POLL_TIMEOUT_SECONDS": "1",
+                "PTB_TIMEDELTA": "true",
+            }
+        )
+        if self.telegram_token and self.telegram_base_url:
+            env["TELEGRAM_BOT_TOKEN"] = self.telegram_token
+            env["TELEGRAM_API_BASE_URL"] = self.telegram_base_url
+        return env
+
+    def start(self, timeout: float = 240) -> None:
+        """Start every service and wait until all of them answer."""
+        model = model_path()
+        if not model.exists():
+            raise RuntimeError(f"{model} is missing: run `make train` first")
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.ports = {name: free_port() for name in ("rasa", "actions", "reception", "bot")}
+        logs = self.workdir
+        py = str(VENV_PYTHON)
+        self.services = {
+            "reception": Service(
+                "reception",
+                [py, "-m", "reception"],
+                f"{self.url('reception')}/healthz",
+                logs / "reception.log",
+            ),
+            "actions": Service(
+                "actions",
+                [
+                    py,
+                    "-m",
+                    "rasa_sdk",
+                    "--actions",
+                    "actions",
+                    "--port",
+                    str(self.ports["actions"]),
+                ],
+                f"{self.url('actions')}/health",
+                logs / "actions.log",
+            ),
+            "rasa": Service(
+                "rasa",
+                [str(ROOT / "scripts" / "run-rasa")],
+                f"{self.url('rasa')}/",
+                logs / "rasa.log",
+            ),
+            "bot": Service(
+                "bot", [py, "-m", "bot"], f"{self.url('bot')}/healthz", logs / "bot.log"
+            ),
+        }
+        env = self.env()
+        for service in self.services.values():
+            service.start(env)
+        deadline = time.monotonic() + timeout
+        try:
+            for service in self.services.values():
+                service.wait_ready(deadline)
+        except Exception:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Stop every service."""
+        for service in reversed(list(self.services.values())):
+            service.stop()
+
+    def logs(self) -> dict[str, str]:
+        """Every service's full log."""
+        return {
+            name: service.log_path.read_text(errors="replace")
+            for name, service in self.services.items()
+            if service.log_path.exists()
+        }

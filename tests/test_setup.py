@@ -1,0 +1,79 @@
+"""The set-up scripts and the production files that no engine can run here, checked by reading."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from tests.stack import ROOT
+
+PROCESSES = {"rasa", "actions", "reception", "bot"}
+
+
+def test_missing_python_310_stops_with_what_to_install(tmp_path: Path) -> None:
+    """Without any Python 3.10 the set-up fails and names the fix."""
+    env = {"PATH": str(tmp_path), "HOME": str(tmp_path)}
+    bash = "/bin/bash"
+    result = subprocess.run(
+        [bash, ROOT / "scripts" / "find-python310"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert "No working Python 3.10 was found" in result.stderr
+    assert "pyenv install 3.10" in result.stderr
+
+
+def test_python_310_is_found_here() -> None:
+    """On this machine the set-up finds a real Python 3.10."""
+    result = subprocess.run(
+        [ROOT / "scripts" / "find-python310"], capture_output=True, text=True, env=os.environ
+    )
+    assert result.returncode == 0, result.stderr
+    version = subprocess.run(
+        [result.stdout.strip(), "--version"], capture_output=True, text=True, check=True
+    )
+    assert version.stdout.startswith("Python 3.10")
+
+
+def test_rasa_is_pinned_for_its_environment() -> None:
+    """The Rasa environment's requirements pin every package, Rasa 3.6.21 among them."""
+    lines = [
+        line
+        for line in (ROOT / "requirements-rasa.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert "rasa==3.6.21" in lines
+    assert all(re.fullmatch(r"[A-Za-z0-9_.\-\[\],]+==[^=\s]+", line) for line in lines)
+
+
+def test_compose_runs_the_same_four_processes_as_make_run() -> None:
+    """docker/compose.yml has every Procfile process, wired to PostgreSQL."""
+    procfile = {
+        line.split(":", 1)[0]
+        for line in (ROOT / "Procfile").read_text().splitlines()
+        if line.strip()
+    }
+    assert procfile == PROCESSES
+    compose = yaml.safe_load((ROOT / "docker" / "compose.yml").read_text())
+    services = compose["services"]
+    assert PROCESSES | {"postgres", "redis"} == set(services)
+    assert services["reception"]["environment"]["DATABASE_URL"].startswith("postgresql://")
+    assert services["rasa"]["environment"]["RASA_TRACKER_STORE_URL"].startswith("postgresql://")
+    for name in PROCESSES:
+        dockerfile = services[name]["build"]["dockerfile"]
+        assert (ROOT / dockerfile).exists(), dockerfile
+
+
+def test_rasa_image_is_built_on_the_official_one() -> None:
+    """The Rasa image starts from rasa/rasa:3.6.21 and copies only files that exist."""
+    dockerfile = (ROOT / "docker" / "Dockerfile.rasa").read_text()
+    assert dockerfile.splitlines()[1] == "FROM rasa/rasa:3.6.21"
+    for source in re.findall(r"^COPY (?:--chown=\S+ )?(\S+) ", dockerfile, flags=re.M):
+        assert (ROOT / source).exists(), source
+    app = (ROOT / "docker" / "Dockerfile.app").read_text()
+    for source in re.findall(r"^COPY (?:--chown=\S+ )?(\S+) ", app, flags=re.M):
+        for part in source.split():
+            assert (ROOT / part).exists(), part

@@ -83,11 +83,28 @@ def test_patient_hands_a_breast_cancer_request_to_reception(
     assert patient_lines == ["Hello", "I have breast cancer", "In Belgium", "0470 12 34 56"]
 
 
-def test_a_photo_gets_a_polite_answer(
-    stack: Stack, telegram: TelegramEmulator, content: ContentStore
+MEDIA = {
+    "photo": [{"file_id": "photo-1", "file_unique_id": "u1", "width": 90, "height": 90}],
+    "document": {"file_id": "doc-1", "file_unique_id": "u2", "file_name": "report.pdf"},
+    "sticker": {
+        "file_id": "st-1",
+        "file_unique_id": "u3",
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+    },
+    "voice": {"file_id": "voice-1", "file_unique_id": "u4", "duration": 3},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(MEDIA))
+def test_media_gets_a_polite_answer(
+    stack: Stack, telegram: TelegramEmulator, content: ContentStore, kind: str
 ) -> None:
-    """A photo is not silently dropped: the patient is told to type instead."""
-    chat_id = CHAT_ID + 1
+    """A photo, document, sticker or voice message is answered, never silently dropped."""
+    chat_id = CHAT_ID + 1 + sorted(MEDIA).index(kind)
     mark = telegram.mark(chat_id)
     telegram.send_update(
         {
@@ -96,9 +113,7 @@ def test_a_photo_gets_a_polite_answer(
                 "date": 1_700_000_000,
                 "chat": {"id": chat_id, "type": "private"},
                 "from": {"id": chat_id, "is_bot": False, "first_name": "Test"},
-                "photo": [
-                    {"file_id": "photo-1", "file_unique_id": "u1", "width": 90, "height": 90}
-                ],
+                kind: MEDIA[kind],
             }
         }
     )

@@ -12,12 +12,20 @@ from typing import Any
 import jinja2
 import yaml
 
+from contentlib import markdown
+from contentlib.faq import FaqTopic, load_topics
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_LANGUAGE = "en"
 REFERENCE_FILE = "reference.yml"
 MESSAGES_FILE = "messages.yml"
 LANGUAGE_CODE = re.compile(r"^[a-z]{2}$")
+FAQ_FOLDER = "faq"
+
+
+class Markdown(str):
+    """Text that is already in the editors' Markdown subset, inserted without escaping."""
 
 
 class UnknownKey(KeyError):
@@ -71,6 +79,7 @@ class ContentStore:
     root: Path
     _messages: dict[str, dict[str, str]] = field(default_factory=dict, init=False, repr=False)
     _reference: dict[str, Any] | None = field(default=None, init=False, repr=False)
+    _topics: dict[str, dict[str, FaqTopic]] = field(default_factory=dict, init=False, repr=False)
     _env: jinja2.Environment = field(
         default_factory=lambda: jinja2.Environment(
             undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False
@@ -96,17 +105,19 @@ class ContentStore:
         return _localise(self._reference, language)
 
     def messages(self, language: str) -> dict[str, str]:
-        """All message templates of one language, by dotted key."""
+        """All message templates of one language (every YAML file of its folder), by dotted key."""
         if language not in self._messages:
-            path = self.root / language / MESSAGES_FILE
-            self._messages[language] = _flatten(_read_yaml(path))
+            merged: dict[str, str] = {}
+            for path in sorted((self.root / language).glob("*.yml")):
+                merged.update(_flatten(_read_yaml(path)))
+            self._messages[language] = merged
         return self._messages[language]
 
     def has(self, key: str) -> bool:
         """Tell whether the default language defines `key`."""
         return key in self.messages(DEFAULT_LANGUAGE)
 
-    def text(self, key: str, language: str | None = None, /, **variables: Any) -> str:
+    def text(self, key: str, language: str | None = None, /, **variables: Any) -> Markdown:
         """Render the message `key` in `language`, falling back to the default language."""
         lang = self.language_or_default(language)
         template = self.messages(lang).get(key)
@@ -115,5 +126,33 @@ class ContentStore:
             if template is None:
                 raise UnknownKey(key)
             logger.warning("content key %s missing in %s; using %s", key, lang, DEFAULT_LANGUAGE)
-        context = {**self.reference(lang), **variables}
-        return self._env.from_string(template).render(context).strip()
+        return self.render(template, lang, **variables)
+
+    def render(self, template: str, language: str, /, **variables: Any) -> Markdown:
+        """Render a template with the reference facts; the caller's plain strings show as typed."""
+        safe = {
+            name: value
+            if isinstance(value, Markdown) or not isinstance(value, str)
+            else markdown.escape(value)
+            for name, value in variables.items()
+        }
+        reference = self.reference(language)
+        if clash := sorted(set(safe) & set(reference)):
+            raise ValueError(f"variables {clash} would hide the reference facts of the same name")
+        context = {**reference, **safe}
+        return Markdown(self._env.from_string(template).render(context).strip())
+
+    def topics(self, language: str | None = None) -> dict[str, FaqTopic]:
+        """The FAQ topics of a language (the default language's if it has none)."""
+        lang = self.language_or_default(language)
+        if lang not in self._topics:
+            self._topics[lang] = load_topics(self.root / lang / FAQ_FOLDER)
+        return self._topics[lang] or (
+            self.topics(DEFAULT_LANGUAGE) if lang != DEFAULT_LANGUAGE else {}
+        )
+
+    def answer(self, topic_id: str, language: str | None = None) -> Markdown:
+        """Render the answer of one FAQ topic."""
+        lang = self.language_or_default(language)
+        topic = self.topics(lang).get(topic_id) or self.topics(DEFAULT_LANGUAGE)[topic_id]
+        return self.render(topic.body, lang)

@@ -12,7 +12,23 @@ from contentlib import ContentStore, UnknownKey
 from tests.stack import ROOT
 
 KEY_USES = re.compile(r"""(?:say\([^"]*|notice\(|\.text\()\s*f?"([a-z_.{}]+)\"""")
-SAMPLE = {"reference": "SO-2026-00001", "department": "Breast Clinic", "phone": "+32 470 12 34 56"}
+SAMPLE = {
+    "reference": "SO-2026-00001",
+    "department": "Breast Clinic",
+    "phone": "+32 470 12 34 56",
+    "name": "Marie Dupont",
+    "state": "not yet",
+    "contains": "reports",
+    "how_to_get": "ask",
+    "items": "- Blood results",
+    "status": "in progress",
+    "cancer_type": "Breast",
+    "care_stage": "In treatment",
+    "residence": "In Belgium",
+    "records_list": "all",
+    "email": "a@b.be",
+    "preferred_time": "mornings",
+}
 
 
 def keys_named_in_code() -> set[str]:
@@ -36,9 +52,11 @@ def test_every_key_named_in_code_exists(content: ContentStore) -> None:
 
 @pytest.mark.parametrize("language", ["en"])
 def test_every_message_renders_strictly(content: ContentStore, language: str) -> None:
-    """Each template renders with only the documented variables; none is left undefined."""
+    """Each template and FAQ answer renders; no variable is left undefined."""
     for key in content.messages(language):
         assert content.text(key, language, **SAMPLE).strip(), key
+    for topic in content.topics(language):
+        assert content.answer(topic, language).strip(), topic
 
 
 def test_an_undefined_variable_fails_loudly(tmp_path: Path) -> None:

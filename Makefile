@@ -5,10 +5,11 @@ SHELL := /bin/bash
 APP_PYTHON ?= python3.11
 VENV := .venv
 RASA_VENV := .venv-rasa
-RASA_DATA := nlu/en data/rules data/stories
 RASA_ENV := RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHONWARNINGS=ignore::DeprecationWarning
 
-.PHONY: help setup run test lint format validate train bench clean
+MODEL = models/model-$$(scripts/model-fingerprint).tar.gz
+
+.PHONY: help setup run test lint format validate train conversations nlu-report bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,8 +35,16 @@ train: setup ## Train the Rasa model if its training data changed
 	@$(RASA_ENV) scripts/train
 
 validate: setup ## Check the Rasa domain, rules, stories and NLU data
-	$(RASA_ENV) $(RASA_VENV)/bin/rasa data validate --fail-on-warnings \
-	  --config nlu/config.yml --domain data/domain.yml --data $(RASA_DATA)
+	$(RASA_ENV) $(RASA_VENV)/bin/rasa data validate --fail-on-warnings $$(scripts/training-data)
+
+conversations: train ## Replay the conversation tests; any wrong prediction fails
+	$(RASA_ENV) $(RASA_VENV)/bin/rasa test core --model $(MODEL) --stories tests/conversations \
+	  --fail-on-prediction-errors --no-plot --out build/conversation-report
+
+nlu-report: train ## Intent macro-F1, cancer-type F1 and confusions on the held-out split
+	$(RASA_ENV) $(RASA_VENV)/bin/rasa test nlu --model $(MODEL) --nlu tests/nlu --no-plot \
+	  --out build/nlu-report >/dev/null
+	$(VENV)/bin/python -m bench.nlu_report build/nlu-report
 
 run: train ## Start Rasa, the actions, reception and the bot (Ctrl-C stops them)
 	scripts/run
@@ -48,7 +57,7 @@ format: setup ## Format the code
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: setup lint validate train ## Set everything up and run the whole test suite
+test: setup lint validate train conversations ## Set everything up and run the whole test suite
 	@scripts/ensure-chromium
 	$(VENV)/bin/python -m pytest
 

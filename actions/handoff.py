@@ -1,4 +1,4 @@
-"""Handing a completed request to reception as a ticket."""
+"""Handing a case to reception: the full request, or a callback from "talk to a person"."""
 
 from __future__ import annotations
 
@@ -9,18 +9,29 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.reception_client import ReceptionUnavailable
-from actions.request_form import display_phone
-from actions.services import content, language_of, reception, say, taxonomy
+from actions.request_form import (
+    EMAIL_SKIPPED,
+    RECORD_ITEMS,
+)
+from actions.services import content, language_of, reception, say, taxonomy, text
+from contentlib import Markdown
+from contentlib.markdown import to_plain_text
 
 logger = logging.getLogger(__name__)
 
 FORM_NAME = "request_form"
 CHANNELS = ("telegram", "webchat")
+LABEL_GROUPS = {
+    "cancer_type": "cancer_types",
+    "care_stage": "care_stages",
+    "residence": "residences",
+    "record_status": "record_states",
+}
 
 
 def channel_of(sender_id: str) -> tuple[str, str]:
@@ -31,64 +42,105 @@ def channel_of(sender_id: str) -> tuple[str, str]:
     return "webchat", sender_id
 
 
-def idempotency_key(tracker: Tracker) -> str:
-    """Derive a key from the conversation and the start of this request, stable across retries."""
-    started = next(
-        (
-            event.get("timestamp")
-            for event in reversed(tracker.events)
-            if event.get("event") == "active_loop" and event.get("name") == FORM_NAME
-        ),
-        None,
-    )
-    return hashlib.sha256(f"{tracker.sender_id}|{started}".encode()).hexdigest()
+def idempotency_key(tracker: Tracker, kind: str) -> str:
+    """A key from the conversation and the start of this request, stable across retries."""
+    if kind == "request":
+        marker = next(
+            (
+                e.get("timestamp")
+                for e in reversed(tracker.events)
+                if e.get("event") == "active_loop" and e.get("name") == FORM_NAME
+            ),
+            None,
+        )
+    else:
+        marker = next(
+            (e.get("timestamp") for e in reversed(tracker.events) if e.get("event") == "user"), None
+        )
+    return hashlib.sha256(f"{kind}|{tracker.sender_id}|{marker}".encode()).hexdigest()
 
 
-def readable(text: str, language: str) -> str:
+def readable(message: str, tracker: Tracker) -> str:
     """Show a button payload such as /inform_residence{"residence":"abroad"} as its label."""
-    if not text.startswith("/") or "{" not in text:
-        return text
-    try:
-        entities = json.loads(text[text.index("{") :])
-    except ValueError:
-        return text
+    if not message.startswith("/"):
+        return message
+    entities: dict[str, Any] = {}
+    if "{" in message:
+        try:
+            entities = json.loads(message[message.index("{") :])
+        except ValueError:
+            return message
     labels = []
     for name, value in entities.items():
-        key = f"{name}s.{value}" if name == "cancer_type" else f"{name}.{value}"
-        labels.append(content().text(key, language) if content().has(key) else str(value))
-    return ", ".join(labels) or text
+        key = f"{LABEL_GROUPS.get(name, name)}.{value}"
+        labels.append(text(tracker, key) if content().has(key) else str(value))
+    return ", ".join(labels) or message
 
 
-def transcript(tracker: Tracker, language: str) -> list[dict[str, str]]:
-    """The patient's and the assistant's messages, oldest first."""
+def transcript(tracker: Tracker) -> list[dict[str, str]]:
+    """The patient's and the assistant's messages, oldest first, as plain text."""
     lines = []
     for event in tracker.events:
         kind = event.get("event")
         if kind not in ("user", "bot") or not event.get("text"):
             continue
-        timestamp = datetime.fromtimestamp(event.get("timestamp") or 0, tz=UTC).isoformat()
-        sender = "patient" if kind == "user" else "bot"
-        text = readable(event["text"], language) if kind == "user" else event["text"]
-        lines.append({"at": timestamp, "sender": sender, "text": text})
+        at = datetime.fromtimestamp(event.get("timestamp") or 0, tz=UTC).isoformat()
+        if kind == "user":
+            lines.append({"at": at, "sender": "patient", "text": readable(event["text"], tracker)})
+        else:
+            lines.append({"at": at, "sender": "bot", "text": to_plain_text(event["text"])})
     return lines
 
 
-def ticket_from(tracker: Tracker) -> dict[str, Any]:
-    """Build the ticket reception receives from the conversation's slots."""
-    language = language_of(tracker)
-    cancer_type = taxonomy().get(tracker.get_slot("cancer_type") or "not_sure")
-    channel, address = channel_of(tracker.sender_id)
+def records_of(tracker: Tracker) -> dict[str, str]:
+    """The records checklist: each item's state, for the items answered so far."""
     return {
-        "kind": "request",
+        item: state
+        for item in RECORD_ITEMS
+        if (state := tracker.get_slot(f"records_{item}")) is not None
+    }
+
+
+def ticket_from(tracker: Tracker, kind: str) -> dict[str, Any]:
+    """Build the ticket reception receives from what the conversation knows."""
+    cancer_type = taxonomy().get(tracker.get_slot("cancer_type") or "")
+    if kind == "request" and cancer_type is None:
+        cancer_type = taxonomy().get("not_sure")
+    channel, address = channel_of(tracker.sender_id)
+    email = tracker.get_slot("email")
+    return {
+        "kind": kind,
         "cancer_type": cancer_type.id if cancer_type else None,
         "department": cancer_type.department if cancer_type else None,
+        "stage": tracker.get_slot("care_stage"),
         "residence": tracker.get_slot("residence"),
-        "language": language,
-        "contact": {"phone": tracker.get_slot("phone")},
+        "records": records_of(tracker),
+        "language": language_of(tracker),
+        "contact": {
+            "name": tracker.get_slot("contact_name"),
+            "phone": tracker.get_slot("phone"),
+            "email": None if email in (None, EMAIL_SKIPPED) else email,
+            "preferred_time": tracker.get_slot("preferred_time"),
+        },
         "channel": channel,
         "channel_address": address,
-        "transcript": transcript(tracker, language),
+        "transcript": transcript(tracker),
     }
+
+
+def checklist(tracker: Tracker, records: dict[str, str]) -> str | None:
+    """The records still to gather, as a Markdown list, or None when all are at hand."""
+    missing = [
+        text(
+            tracker,
+            "handoff_checklist_item",
+            name=text(tracker, f"records.{item}.name"),
+            state=text(tracker, f"record_states.{state}"),
+        )
+        for item, state in records.items()
+        if state != "have"
+    ]
+    return "\n".join(missing) if missing else None
 
 
 class ActionHandoff(Action):
@@ -100,15 +152,15 @@ class ActionHandoff(Action):
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
-        """Create the ticket and confirm it with its reference."""
-        ticket = ticket_from(tracker)
+    ) -> list[EventType]:
+        """Create the ticket; confirm its reference, the next steps and the checklist."""
+        ticket = ticket_from(tracker, "request")
         try:
-            created = await reception().create_ticket(ticket, idempotency_key(tracker))
+            created = await reception().create_ticket(ticket, idempotency_key(tracker, "request"))
         except ReceptionUnavailable as error:
             logger.error("handoff failed: %s", error)
             say(dispatcher, tracker, "handoff_failed")
-            return []
+            return [SlotSet("request_confirmed", None)]
         department = content().reference(language_of(tracker))["departments"][ticket["department"]]
         say(
             dispatcher,
@@ -116,6 +168,66 @@ class ActionHandoff(Action):
             "handoff_done",
             reference=created["reference"],
             department=department,
-            phone=display_phone(ticket["contact"]["phone"]),
         )
+        items = checklist(tracker, ticket["records"])
+        if items:
+            say(dispatcher, tracker, "handoff_checklist", items=Markdown(items))
+        else:
+            say(dispatcher, tracker, "handoff_all_records")
         return [SlotSet("ticket_reference", created["reference"])]
+
+
+class ActionRequestCallback(Action):
+    """Ask reception to contact the patient, with whatever is known so far."""
+
+    def name(self) -> str:
+        """Return the action's name in the domain."""
+        return "action_request_callback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Create a callback ticket if the patient consented; always give reception's number."""
+        if tracker.get_slot("consent") != "given":
+            say(dispatcher, tracker, "callback_no_consent")
+            return []
+        try:
+            created = await reception().create_ticket(
+                ticket_from(tracker, "callback"), idempotency_key(tracker, "callback")
+            )
+        except ReceptionUnavailable as error:
+            logger.error("callback request failed: %s", error)
+            say(dispatcher, tracker, "callback_failed")
+            return []
+        say(dispatcher, tracker, "callback_done", reference=created["reference"])
+        return []
+
+
+class ActionRequestStatus(Action):
+    """Tell the patient, in plain words, where their request is."""
+
+    def name(self) -> str:
+        """Return the action's name in the domain."""
+        return "action_request_status"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Look up this conversation's latest ticket; never one found by reference alone."""
+        channel, address = channel_of(tracker.sender_id)
+        try:
+            tickets = await reception().conversation_tickets(channel, address)
+        except ReceptionUnavailable as error:
+            logger.error("status lookup failed: %s", error)
+            say(dispatcher, tracker, "status_unavailable")
+            return []
+        own = [
+            t for t in tickets if (t.get("channel"), t.get("channel_address")) == (channel, address)
+        ]
+        if not own:
+            say(dispatcher, tracker, "status_none")
+            return []
+        latest = own[0]
+        status = Markdown(text(tracker, f"statuses.{latest['status']}"))
+        say(dispatcher, tracker, "status_report", reference=latest["reference"], status=status)
+        return []

@@ -27,18 +27,29 @@ class ReceptionClient:
         """Return the auth headers, plus any extra ones."""
         return {"Authorization": f"Bearer {self.api_token}", **extra}
 
-    async def create_ticket(self, ticket: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
-        """Create a ticket; the same idempotency key always returns the same ticket."""
-        url = f"{self.base_url}/api/v1/tickets"
-        headers = self._headers(**{"Idempotency-Key": idempotency_key})
+    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Send one request and return its JSON body; raise ReceptionUnavailable on any failure."""
         timeout = aiohttp.ClientTimeout(total=self.timeout_seconds)
         try:
             async with (
                 aiohttp.ClientSession(timeout=timeout) as session,
-                session.post(url, json=ticket, headers=headers) as response,
+                session.request(method, f"{self.base_url}{path}", **kwargs) as response,
             ):
                 if response.status not in (200, 201):
                     raise ReceptionUnavailable(f"reception answered HTTP {response.status}")
                 return await response.json()
-        except (aiohttp.ClientError, TimeoutError) as error:
-            raise ReceptionUnavailable(f"reception unreachable: {error!r}") from error
+        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+            raise ReceptionUnavailable(
+                f"reception unreachable: {error.__class__.__name__}"
+            ) from error
+
+    async def conversation_tickets(self, channel: str, address: str) -> list[dict[str, Any]]:
+        """The tickets made from one conversation, newest first."""
+        params = {"channel": channel, "channel_address": address, "limit": "10"}
+        body = await self._request("GET", "/api/v1/tickets", params=params, headers=self._headers())
+        return list(body.get("items") or [])
+
+    async def create_ticket(self, ticket: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+        """Create a ticket; the same idempotency key always returns the same ticket."""
+        headers = self._headers(**{"Idempotency-Key": idempotency_key})
+        return dict(await self._request("POST", "/api/v1/tickets", json=ticket, headers=headers))

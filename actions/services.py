@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from typing import Any
 
@@ -12,6 +13,16 @@ from actions.reception_client import ReceptionClient
 from actions.settings import Settings
 from actions.taxonomy import CancerTaxonomy
 from contentlib import ContentStore
+
+Button = dict[str, str]
+
+MENU = (
+    ("menu.why", "/ask_why"),
+    ("menu.how", "/ask_how"),
+    ("menu.start", "/start_request"),
+    ("menu.questions", "/ask_questions"),
+    ("menu.human", "/request_human"),
+)
 
 
 @cache
@@ -46,18 +57,61 @@ def language_of(tracker: Tracker) -> str:
     return content().language_or_default(tracker.get_slot("language"))
 
 
+def text(tracker: Tracker, key: str, **variables: Any) -> str:
+    """The message `key`, rendered in the patient's language."""
+    return content().text(key, language_of(tracker), **variables)
+
+
 def say(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
     key: str,
-    buttons: list[dict[str, str]] | None = None,
+    buttons: list[Button] | None = None,
     **variables: Any,
 ) -> None:
     """Send the patient the message `key`, rendered in their language."""
-    text = content().text(key, language_of(tracker), **variables)
-    dispatcher.utter_message(text=text, buttons=buttons or [])
+    dispatcher.utter_message(text=text(tracker, key, **variables), buttons=buttons or [])
 
 
-def button(tracker: Tracker, title_key: str, payload: str) -> dict[str, str]:
+def payload(intent: str, **entities: str) -> str:
+    """A button payload that Rasa reads as `intent` with these entities."""
+    if not entities:
+        return f"/{intent}"
+    return f"/{intent}{json.dumps(entities, separators=(',', ':'))}"
+
+
+def button(tracker: Tracker, title_key: str, target: str) -> Button:
     """A button whose title is the content `title_key` in the patient's language."""
-    return {"title": content().text(title_key, language_of(tracker)), "payload": payload}
+    return {"title": text(tracker, title_key), "payload": target}
+
+
+def menu_buttons(tracker: Tracker) -> list[Button]:
+    """The main menu, one button per thing the assistant can do."""
+    return [button(tracker, key, target) for key, target in MENU]
+
+
+def in_form(tracker: Tracker) -> bool:
+    """Tell whether the request form is running."""
+    return bool((tracker.active_loop or {}).get("name"))
+
+
+def latest_intent(tracker: Tracker) -> tuple[str, float]:
+    """The intent of the patient's latest message, and its confidence."""
+    intent = (tracker.latest_message or {}).get("intent") or {}
+    return str(intent.get("name") or ""), float(intent.get("confidence") or 0.0)
+
+
+def entities(tracker: Tracker, name: str) -> list[str]:
+    """The values of one entity in the patient's latest message, most confident first."""
+    found = [
+        e
+        for e in (tracker.latest_message or {}).get("entities") or []
+        if e.get("entity") == name and e.get("value") is not None
+    ]
+    found.sort(key=lambda e: -float(e.get("confidence_entity") or 1.0))
+    return [str(e["value"]) for e in found]
+
+
+def entity(tracker: Tracker, name: str) -> str | None:
+    """The most confident value of an entity in the patient's latest message, if any."""
+    return next(iter(entities(tracker, name)), None)

@@ -47,6 +47,13 @@ class FakeReception:
     status: int = 201
     requests: list[dict[str, Any]] = field(default_factory=list)
     tickets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    listed: list[dict[str, Any]] = field(default_factory=list)
+    list_queries: list[dict[str, str]] = field(default_factory=list)
+
+    async def list(self, request: web.Request) -> web.Response:
+        """Record the query and answer the prepared tickets."""
+        self.list_queries.append(dict(request.query))
+        return web.json_response({"items": self.listed, "total": len(self.listed)})
 
     async def create(self, request: web.Request) -> web.Response:
         """Record the request; answer the same ticket for the same idempotency key."""
@@ -69,6 +76,7 @@ async def reception(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeRecept
     fake = FakeReception()
     app = web.Application()
     app.router.add_post("/api/v1/tickets", fake.create)
+    app.router.add_get("/api/v1/tickets", fake.list)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     monkeypatch.setenv("RECEPTION_URL", str(server.make_url("")).rstrip("/"))

@@ -1,4 +1,4 @@
-"""The handoff action against a real HTTP server standing in for reception."""
+"""The handoff, callback and status actions against a real HTTP server standing in for reception."""
 
 from __future__ import annotations
 
@@ -8,11 +8,25 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import ActionHandoff, channel_of
+from actions.handoff import ActionHandoff, ActionRequestCallback, ActionRequestStatus, channel_of
 from contentlib import ContentStore
 from tests.actions.conftest import FakeReception
 
-SLOTS = {"cancer_type": "breast", "residence": "abroad", "phone": "+32470123456"}
+SLOTS = {
+    "consent": "given",
+    "cancer_type": "breast",
+    "care_stage": "recurrence",
+    "residence": "abroad",
+    "records_reports": "have",
+    "records_imaging": "requested",
+    "records_pathology": "not_yet",
+    "records_blood": "have",
+    "contact_name": "Marie Dupont",
+    "phone": "+32470123456",
+    "email": "skipped",
+    "preferred_time": "mornings",
+    "request_confirmed": True,
+}
 
 
 def events(form_started_at: float) -> list[dict]:
@@ -20,7 +34,7 @@ def events(form_started_at: float) -> list[dict]:
     return [
         {"event": "user", "text": "hello", "timestamp": form_started_at - 1},
         {"event": "active_loop", "name": "request_form", "timestamp": form_started_at},
-        {"event": "bot", "text": "Which type?", "timestamp": form_started_at + 1},
+        {"event": "bot", "text": "Which **type**?", "timestamp": form_started_at + 1},
         {
             "event": "user",
             "text": '/inform_residence{"residence":"abroad"}',
@@ -29,33 +43,57 @@ def events(form_started_at: float) -> list[dict]:
     ]
 
 
-async def test_handoff_sends_the_ticket_and_confirms_its_reference(
+async def test_handoff_sends_every_answer_and_confirms_with_the_checklist(
     tracker: Callable[..., Tracker], reception: FakeReception, content: ContentStore
 ) -> None:
-    """Reception gets the slots, channel and transcript; the patient gets the reference."""
+    """Reception gets the answers and transcript; the patient the reference and checklist."""
     dispatcher = CollectingDispatcher()
     result = await ActionHandoff().run(dispatcher, tracker(SLOTS, events(100.0)), {})
     assert result == [SlotSet("ticket_reference", "SO-2026-00001")]
     [request] = reception.requests
     body = request["body"]
-    assert body["cancer_type"] == "breast"
-    assert body["department"] == "breast_clinic"
-    assert body["residence"] == "abroad"
-    assert body["contact"] == {"phone": "+32470123456"}
+    assert body["kind"] == "request"
+    assert (body["cancer_type"], body["department"]) == ("breast", "breast_clinic")
+    assert (body["stage"], body["residence"]) == ("recurrence", "abroad")
+    assert body["records"] == {
+        "reports": "have",
+        "imaging": "requested",
+        "pathology": "not_yet",
+        "blood": "have",
+    }
+    assert body["contact"] == {
+        "name": "Marie Dupont",
+        "phone": "+32470123456",
+        "email": None,
+        "preferred_time": "mornings",
+    }
     assert (body["channel"], body["channel_address"]) == ("telegram", "555")
     assert [(line["sender"], line["text"]) for line in body["transcript"]] == [
         ("patient", "hello"),
         ("bot", "Which type?"),
-        ("patient", content.text("residence.abroad", "en")),
+        ("patient", content.text("residences.abroad", "en")),
     ]
-    [message] = dispatcher.messages
-    assert message["text"] == content.text(
+    texts = [m["text"] for m in dispatcher.messages]
+    assert texts[0] == content.text(
         "handoff_done",
         "en",
         reference="SO-2026-00001",
         department=content.reference("en")["departments"]["breast_clinic"],
-        phone="+32 470 12 34 56",
     )
+    checklist = texts[1]
+    assert content.text("records.imaging.name", "en") in checklist
+    assert content.text("records.pathology.name", "en") in checklist
+    assert content.text("records.reports.name", "en") not in checklist
+
+
+async def test_all_records_at_hand_gets_no_checklist(
+    tracker: Callable[..., Tracker], reception: FakeReception, content: ContentStore
+) -> None:
+    """With every record at hand, the patient is told to bring them instead."""
+    slots = {**SLOTS, "records_imaging": "have", "records_pathology": "have"}
+    dispatcher = CollectingDispatcher()
+    await ActionHandoff().run(dispatcher, tracker(slots, events(100.0)), {})
+    assert dispatcher.messages[-1]["text"] == content.text("handoff_all_records", "en")
 
 
 async def test_retrying_the_same_request_reuses_its_idempotency_key(
@@ -76,8 +114,78 @@ async def test_reception_refusing_the_ticket_tells_the_patient_to_call(
     reception.status = 503
     dispatcher = CollectingDispatcher()
     result = await ActionHandoff().run(dispatcher, tracker(SLOTS, events(100.0)), {})
-    assert result == []
+    assert result == [SlotSet("request_confirmed", None)]
     assert [m["text"] for m in dispatcher.messages] == [content.text("handoff_failed", "en")]
+
+
+async def test_callback_sends_what_is_known(
+    tracker: Callable[..., Tracker], reception: FakeReception, content: ContentStore
+) -> None:
+    """Talking to a person creates a callback ticket with the answers given so far."""
+    slots = {"consent": "given", "cancer_type": "lung"}
+    dispatcher = CollectingDispatcher()
+    await ActionRequestCallback().run(dispatcher, tracker(slots, events(100.0)), {})
+    [request] = reception.requests
+    assert request["body"]["kind"] == "callback"
+    assert request["body"]["cancer_type"] == "lung"
+    assert request["body"]["contact"]["phone"] is None
+    assert [m["text"] for m in dispatcher.messages] == [
+        content.text("callback_done", "en", reference="SO-2026-00001")
+    ]
+
+
+async def test_callback_without_consent_stores_nothing(
+    tracker: Callable[..., Tracker], reception: FakeReception, content: ContentStore
+) -> None:
+    """Without consent no ticket is made; the patient still gets reception's number."""
+    dispatcher = CollectingDispatcher()
+    await ActionRequestCallback().run(dispatcher, tracker({}, events(100.0)), {})
+    assert reception.requests == []
+    assert [m["text"] for m in dispatcher.messages] == [content.text("callback_no_consent", "en")]
+
+
+async def test_status_is_looked_up_by_conversation_not_by_reference(
+    tracker: Callable[..., Tracker], reception: FakeReception, content: ContentStore
+) -> None:
+    """The status comes from this conversation's own ticket, in plain words."""
+    reception.listed = [
+        {
+            "reference": "SO-2026-00007",
+            "status": "waiting_for_records",
+            "channel": "telegram",
+            "channel_address": "555",
+        }
+    ]
+    dispatcher = CollectingDispatcher()
+    await ActionRequestStatus().run(dispatcher, tracker({}, []), {})
+    assert reception.list_queries == [
+        {"channel": "telegram", "channel_address": "555", "limit": "10"}
+    ]
+    assert [m["text"] for m in dispatcher.messages] == [
+        content.text(
+            "status_report",
+            "en",
+            reference="SO-2026-00007",
+            status=content.text("statuses.waiting_for_records", "en"),
+        )
+    ]
+
+
+async def test_another_conversations_ticket_is_never_shown(
+    tracker: Callable[..., Tracker], reception: FakeReception, content: ContentStore
+) -> None:
+    """Even if reception answered with someone else's ticket, the patient does not see it."""
+    reception.listed = [
+        {
+            "reference": "SO-2026-00008",
+            "status": "new",
+            "channel": "telegram",
+            "channel_address": "999",
+        }
+    ]
+    dispatcher = CollectingDispatcher()
+    await ActionRequestStatus().run(dispatcher, tracker({}, []), {})
+    assert [m["text"] for m in dispatcher.messages] == [content.text("status_none", "en")]
 
 
 def test_conversation_ids_name_their_channel() -> None:

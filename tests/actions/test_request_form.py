@@ -1,27 +1,53 @@
-"""The request form's questions and answer checks, with a real CollectingDispatcher."""
+"""The request form's questions, answer reading and checks, with a real CollectingDispatcher."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.request_form import (
+    REQUEST_SLOTS,
     ActionAskCancerType,
+    ActionAskRecordsReports,
+    ActionAskRequestConfirmed,
     ActionAskResidence,
+    ActionChangeAnswer,
+    ActionGoBack,
     ValidateRequestForm,
     parse_phone,
 )
 from actions.services import taxonomy
 from contentlib import ContentStore
 
-DOMAIN: dict = {}
+DOMAIN: dict = {"forms": {"request_form": {"required_slots": list(REQUEST_SLOTS)}}}
+
+
+def said(
+    tracker: Callable[..., Tracker],
+    requested: str,
+    text: str,
+    intent: str,
+    confidence: float = 0.9,
+    entities: list[dict[str, Any]] | None = None,
+    slots: dict[str, Any] | None = None,
+) -> Tracker:
+    """A tracker whose latest message answers (or not) the requested slot."""
+    current = tracker({"requested_slot": requested, **(slots or {})})
+    current.latest_message = {
+        "text": text,
+        "intent": {"name": intent, "confidence": confidence},
+        "entities": entities or [],
+    }
+    return current
 
 
 @pytest.mark.parametrize(
-    ("said", "expected"),
+    ("words", "expected"),
     [
         ("breast", "breast"),
         ("lump in my breast", "breast"),
@@ -36,11 +62,11 @@ DOMAIN: dict = {}
     ],
 )
 def test_cancer_type_is_understood_in_the_patients_words(
-    said: str, expected: str, tracker: Callable[..., Tracker]
+    words: str, expected: str, tracker: Callable[..., Tracker]
 ) -> None:
     """Lay words, misspellings and other languages map to a taxonomy id."""
     dispatcher = CollectingDispatcher()
-    result = ValidateRequestForm().validate_cancer_type(said, dispatcher, tracker(), DOMAIN)
+    result = ValidateRequestForm().validate_cancer_type(words, dispatcher, tracker(), DOMAIN)
     assert result == {"cancer_type": expected}
     assert dispatcher.messages == []
 
@@ -57,8 +83,73 @@ def test_unknown_cancer_type_is_asked_again(
     ]
 
 
+async def test_a_question_mid_form_is_not_taken_as_an_answer(
+    tracker: Callable[..., Tracker],
+) -> None:
+    """An FAQ question while the name is asked fills nothing, so the form steps aside."""
+    current = said(tracker, "contact_name", "will my doctor be offended?", "faq_doctor_offended")
+    events = await ValidateRequestForm().get_extraction_events(
+        CollectingDispatcher(), current, DOMAIN
+    )
+    assert events == []
+
+
+async def test_an_answer_fills_only_the_requested_slot(tracker: Callable[..., Tracker]) -> None:
+    """A name typed when the name is asked fills the name, without its "my name is"."""
+    current = said(tracker, "contact_name", "My name is Marie Dupont", "give_name")
+    events = await ValidateRequestForm().get_extraction_events(
+        CollectingDispatcher(), current, DOMAIN
+    )
+    assert events == [SlotSet("contact_name", "Marie Dupont")]
+
+
+async def test_low_confidence_digressions_still_count_as_answers(
+    tracker: Callable[..., Tracker],
+) -> None:
+    """A name the model barely mistakes for a greeting is still taken as the name."""
+    current = said(tracker, "contact_name", "Hope Janssens", "greet", confidence=0.3)
+    events = await ValidateRequestForm().get_extraction_events(
+        CollectingDispatcher(), current, DOMAIN
+    )
+    assert events == [SlotSet("contact_name", "Hope Janssens")]
+
+
+@pytest.mark.parametrize(("intent", "state"), [("affirm", "have"), ("deny", "not_yet")])
+async def test_yes_and_no_answer_the_records_questions(
+    tracker: Callable[..., Tracker], intent: str, state: str
+) -> None:
+    """ "Yes" to "do you have it?" means have it; "no" means not yet."""
+    current = said(tracker, "records_blood", "yes" if intent == "affirm" else "no", intent)
+    events = await ValidateRequestForm().get_extraction_events(
+        CollectingDispatcher(), current, DOMAIN
+    )
+    assert events == [SlotSet("records_blood", state)]
+
+
+def test_not_yet_gets_concrete_guidance_and_the_patients_rights(
+    tracker: Callable[..., Tracker], content: ContentStore
+) -> None:
+    """The first "not yet" explains how to get it and the 15-day rule; later ones only how."""
+    form = ValidateRequestForm()
+    dispatcher = CollectingDispatcher()
+    assert form.validate_records_imaging("not_yet", dispatcher, tracker(), DOMAIN) == {
+        "records_imaging": "not_yet"
+    }
+    guidance = content.text(
+        "record_guidance", "en", how_to_get=content.text("records.imaging.how_to_get", "en")
+    )
+    assert [m["text"] for m in dispatcher.messages] == [
+        guidance,
+        content.text("records_rights", "en"),
+    ]
+    assert "15 days" in dispatcher.messages[1]["text"]
+    later = CollectingDispatcher()
+    form.validate_records_blood("not_yet", later, tracker({"records_imaging": "not_yet"}), DOMAIN)
+    assert len(later.messages) == 1
+
+
 @pytest.mark.parametrize(
-    ("said", "expected"),
+    ("words", "expected"),
     [
         ("0470 12 34 56", "+32470123456"),
         ("my number is 02 541 31 11", "+3225413111"),
@@ -66,9 +157,9 @@ def test_unknown_cancer_type_is_asked_again(
         ("0032 475 98 76 54", "+32475987654"),
     ],
 )
-def test_phone_numbers_are_kept_in_international_form(said: str, expected: str) -> None:
+def test_phone_numbers_are_kept_in_international_form(words: str, expected: str) -> None:
     """Belgian numbers without a country code, and foreign ones with it, are accepted."""
-    assert parse_phone(said, "BE") == expected
+    assert parse_phone(words, "BE") == expected
 
 
 def test_an_invalid_phone_number_is_refused(
@@ -81,14 +172,35 @@ def test_an_invalid_phone_number_is_refused(
     assert [m["text"] for m in dispatcher.messages] == [content.text("phone_not_valid", "en")]
 
 
-def test_residence_accepts_only_known_values(tracker: Callable[..., Tracker]) -> None:
-    """Only Belgium or abroad are kept."""
-    form = ValidateRequestForm()
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Marie.Dupont@Example.be", "marie.dupont@example.be"),
+        ("skipped", "skipped"),
+        ("nope", None),
+    ],
+)
+def test_email_is_optional_but_checked(
+    tracker: Callable[..., Tracker], value: str, expected: str | None
+) -> None:
+    """A well-formed address or a skip is kept; anything else is asked again."""
+    result = ValidateRequestForm().validate_email(value, CollectingDispatcher(), tracker(), DOMAIN)
+    assert result == {"email": expected}
+
+
+def test_residence_abroad_explains_the_records_screening(
+    tracker: Callable[..., Tracker], content: ContentStore
+) -> None:
+    """Patients abroad learn that their records are looked at first."""
     dispatcher = CollectingDispatcher()
+    form = ValidateRequestForm()
     assert form.validate_residence("abroad", dispatcher, tracker(), DOMAIN) == {
         "residence": "abroad"
     }
-    assert form.validate_residence("mars", dispatcher, tracker(), DOMAIN) == {"residence": None}
+    assert [m["text"] for m in dispatcher.messages] == [content.text("residence_abroad_note", "en")]
+    assert form.validate_residence("mars", CollectingDispatcher(), tracker(), DOMAIN) == {
+        "residence": None
+    }
 
 
 async def test_cancer_type_question_offers_every_group_in_short_buttons(
@@ -102,17 +214,84 @@ async def test_cancer_type_question_offers_every_group_in_short_buttons(
     titles = [b["title"] for b in message["buttons"]]
     assert titles == [content.text(f"cancer_types.{i}", "en") for i in taxonomy().ids]
     assert all(len(b["payload"].encode()) <= 64 for b in message["buttons"])
-    assert message["buttons"][0]["payload"] == '/inform_cancer_type{"cancer_type":"breast"}'
 
 
-async def test_residence_question_has_two_buttons(
+async def test_residence_and_records_questions_have_their_buttons(
     tracker: Callable[..., Tracker], content: ContentStore
 ) -> None:
-    """The residence question offers Belgium and abroad."""
+    """Residence offers Belgium and abroad; the first records question introduces the checklist."""
     dispatcher = CollectingDispatcher()
     await ActionAskResidence().run(dispatcher, tracker(), DOMAIN)
-    [message] = dispatcher.messages
-    assert [b["payload"] for b in message["buttons"]] == [
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == [
         '/inform_residence{"residence":"belgium"}',
         '/inform_residence{"residence":"abroad"}',
     ]
+    records = CollectingDispatcher()
+    await ActionAskRecordsReports().run(records, tracker(), DOMAIN)
+    assert records.messages[0]["text"] == content.text("records_intro", "en")
+    assert [b["payload"] for b in records.messages[1]["buttons"]] == [
+        '/inform_record_status{"record_status":"have"}',
+        '/inform_record_status{"record_status":"requested"}',
+        '/inform_record_status{"record_status":"not_yet"}',
+    ]
+
+
+async def test_summary_reads_every_answer_back(
+    tracker: Callable[..., Tracker], content: ContentStore
+) -> None:
+    """The summary shows each answer in words, with a send button and one per change."""
+    slots = {
+        "cancer_type": "lung",
+        "care_stage": "in_treatment",
+        "residence": "belgium",
+        "records_reports": "have",
+        "records_imaging": "have",
+        "records_pathology": "requested",
+        "records_blood": "not_yet",
+        "contact_name": "Jan Peeters",
+        "phone": "+32470123456",
+        "email": "skipped",
+        "preferred_time": "after 2 pm",
+    }
+    dispatcher = CollectingDispatcher()
+    await ActionAskRequestConfirmed().run(dispatcher, tracker(slots), DOMAIN)
+    [message] = dispatcher.messages
+    for expected in (
+        content.text("cancer_types.lung", "en"),
+        content.text("care_stages.in_treatment", "en"),
+        "Jan Peeters",
+        "+32 470 12 34 56",
+        "after 2 pm",
+        content.text("summary_no_email", "en"),
+    ):
+        assert expected in message["text"]
+    payloads = [b["payload"] for b in message["buttons"]]
+    assert payloads[0] == "/affirm"
+    assert '/change_answer{"field":"phone"}' in payloads
+
+
+async def test_go_back_clears_the_previous_answer(tracker: Callable[..., Tracker]) -> None:
+    """Going back from the phone question clears the name, so it is asked again."""
+    events = await ActionGoBack().run(
+        CollectingDispatcher(), tracker({"requested_slot": "phone"}), DOMAIN
+    )
+    assert events == [SlotSet(REQUEST_SLOTS[REQUEST_SLOTS.index("phone") - 1], None)]
+
+
+async def test_changing_the_records_clears_all_four(tracker: Callable[..., Tracker]) -> None:
+    """Changing "records" from the summary asks the whole checklist again."""
+    current = tracker()
+    current.latest_message = {
+        "text": "",
+        "intent": {"name": "change_answer"},
+        "entities": [{"entity": "field", "value": "records"}],
+    }
+    events = await ActionChangeAnswer().run(CollectingDispatcher(), current, DOMAIN)
+    assert {e["name"] for e in events} == {
+        "records_reports",
+        "records_imaging",
+        "records_pathology",
+        "records_blood",
+        "request_confirmed",
+    }
+    assert all(e["value"] is None for e in events)

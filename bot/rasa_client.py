@@ -7,6 +7,9 @@ from typing import Any
 
 import aiohttp
 
+# Rasa's REST channel with metadata (rasa_extensions/channel.py).
+WEBHOOK_PATH = "/webhooks/patient/webhook"
+
 
 class RasaUnavailable(Exception):
     """Rasa could not be reached or gave an answer we cannot read."""
@@ -49,14 +52,15 @@ class RasaClient:
     session: aiohttp.ClientSession
     timeout_seconds: float = 30.0
 
-    async def send(self, sender_id: str, message: str) -> list[Reply]:
+    async def send(
+        self, sender_id: str, message: str, metadata: dict[str, str] | None = None
+    ) -> list[Reply]:
         """Send one message for one conversation; return the assistant's replies."""
-        url = f"{self.base_url}/webhooks/rest/webhook"
+        url = f"{self.base_url}{WEBHOOK_PATH}"
         timeout = aiohttp.ClientTimeout(total=self.timeout_seconds)
+        body = {"sender": sender_id, "message": message, "metadata": metadata or {}}
         try:
-            async with self.session.post(
-                url, json={"sender": sender_id, "message": message}, timeout=timeout
-            ) as response:
+            async with self.session.post(url, json=body, timeout=timeout) as response:
                 if response.status != 200:
                     raise RasaUnavailable(f"Rasa answered HTTP {response.status}")
                 body = await response.json()

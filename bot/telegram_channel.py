@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -26,10 +25,19 @@ from bot.buttons import CallbackPayloads
 from bot.conversation import Conversation
 from bot.rasa_client import Reply
 from bot.settings import Settings
+from contentlib.markdown import to_telegram_html
 
 logger = logging.getLogger(__name__)
 
-START_PAYLOAD = "/greet"
+# Telegram commands and the message Rasa receives for each.
+COMMANDS = {
+    "start": "/greet",
+    "help": "/ask_help",
+    "language": "/set_language",
+    "privacy": "/ask_privacy",
+    "restart": "/restart",
+    "human": "/request_human",
+}
 UNSUPPORTED = (
     filters.PHOTO
     | filters.Document.ALL
@@ -96,7 +104,8 @@ class TelegramChannel:
                 file_url_for(settings.telegram_api_base_url)
             )
         self.application: Application = builder.build()
-        self.application.add_handler(CommandHandler("start", self.on_start))
+        for command in COMMANDS:
+            self.application.add_handler(CommandHandler(command, self.on_command))
         self.application.add_handler(CallbackQueryHandler(self.on_button))
         self.application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, self.on_text))
         self.application.add_handler(MessageHandler(UNSUPPORTED, self.on_unsupported))
@@ -129,7 +138,9 @@ class TelegramChannel:
         chat_id = update.effective_chat.id
         async with self._chat_locks[chat_id]:
             await update.effective_chat.send_action(ChatAction.TYPING)
-            replies = await self.conversation.respond(sender_id(update), message, language(update))
+            replies = await self.conversation.respond(
+                sender_id(update), message, language(update), update.effective_chat.type
+            )
             await self.deliver(chat_id, replies)
 
     async def deliver(self, chat_id: int, replies: Sequence[Reply]) -> None:
@@ -137,7 +148,7 @@ class TelegramChannel:
         bot = self.application.bot
         for reply in replies:
             keyboard = self.keyboard(reply)
-            pieces = chunks(html.escape(reply.text, quote=False)) or [""]
+            pieces = chunks(to_telegram_html(reply.text)) or [""]
             for index, piece in enumerate(pieces):
                 last = index == len(pieces) - 1
                 await bot.send_message(
@@ -157,9 +168,11 @@ class TelegramChannel:
         ]
         return InlineKeyboardMarkup(rows)
 
-    async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Begin the conversation as if the patient had said hello."""
-        await self.converse(update, START_PAYLOAD)
+    async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Pass a command to the conversation as the intent it stands for."""
+        assert update.effective_message is not None and update.effective_message.text
+        command = update.effective_message.text.split()[0].lstrip("/").split("@")[0].lower()
+        await self.converse(update, COMMANDS[command])
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Pass the patient's text to the conversation."""

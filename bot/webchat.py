@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot.conversation import Conversation
 from contentlib import ContentStore
+from contentlib.markdown import to_web_html
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ async def post_message(request: web.Request) -> web.Response:
         {
             "replies": [
                 {
-                    "text": r.text,
+                    "html": to_web_html(r.text),
                     "buttons": [{"title": b.title, "payload": b.payload} for b in r.buttons],
                 }
                 for r in replies

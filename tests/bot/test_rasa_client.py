@@ -11,7 +11,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.conversation import Conversation
-from bot.rasa_client import Button, RasaClient, RasaUnavailable, Reply
+from bot.rasa_client import WEBHOOK_PATH, Button, RasaClient, RasaUnavailable, Reply
 from tests.stack import free_port
 
 
@@ -35,7 +35,7 @@ async def rasa() -> AsyncIterator[tuple[FakeRasa, str]]:
     """A fake Rasa on loopback and its URL."""
     fake = FakeRasa()
     app = web.Application()
-    app.router.add_post("/webhooks/rest/webhook", fake.webhook)
+    app.router.add_post(WEBHOOK_PATH, fake.webhook)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     yield fake, str(server.make_url("")).rstrip("/")
@@ -57,7 +57,7 @@ async def test_replies_and_buttons_are_read(rasa: tuple[FakeRasa, str]) -> None:
     async with aiohttp.ClientSession() as session:
         replies = await RasaClient(url, session).send("telegram:1", "hi")
     assert replies == [Reply("Hello"), Reply("Pick", (Button("A", "/a"),))]
-    assert fake.received == [{"sender": "telegram:1", "message": "hi"}]
+    assert fake.received == [{"sender": "telegram:1", "message": "hi", "metadata": {}}]
 
 
 @pytest.mark.parametrize(("status", "answer"), [(500, []), (200, {"not": "a list"})])
@@ -72,11 +72,11 @@ async def test_a_broken_answer_is_unavailable(
             await RasaClient(url, session).send("webchat:abcdefgh", "hi")
 
 
-async def test_rasa_down_gets_the_patient_a_clear_answer(content) -> None:
+async def test_rasa_down_gets_the_patient_a_clear_answer(content, safety) -> None:
     """With nothing listening, the conversation answers with the 'unavailable' message."""
     url = f"http://127.0.0.1:{free_port()}"
     async with aiohttp.ClientSession() as session:
-        conversation = Conversation(RasaClient(url, session, timeout_seconds=2), content)
+        conversation = Conversation(RasaClient(url, session, timeout_seconds=2), content, safety)
         replies = await conversation.respond("telegram:9", "hello", "en")
     assert replies == [Reply(content.text("service_unavailable", "en"))]
     assert content.reference("en")["reception"]["phone"] in replies[0].text

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.safety import SafetyFilter
 from contentlib import ContentStore
 from tests.stack import ROOT, Stack
 from tests.telegram_emulator import TelegramEmulator
@@ -19,6 +20,12 @@ TELEGRAM_TOKEN = "424242:TEST-token-for-the-emulator"
 def content() -> ContentStore:
     """The editors' content, as the processes read it."""
     return ContentStore(ROOT / "content")
+
+
+@pytest.fixture(scope="session")
+def safety() -> SafetyFilter:
+    """The safety pre-filter, loaded from content like the bot does."""
+    return SafetyFilter.load(ROOT / "content" / "safety.yml")
 
 
 @pytest.fixture(scope="session")

@@ -1,86 +1,209 @@
-"""A patient asks for a second opinion on Telegram, through python-telegram-bot and the stack."""
+"""Patients on Telegram, through python-telegram-bot, Rasa, the actions and reception."""
 
 from __future__ import annotations
 
-import html
+import json
 import re
+import sqlite3
+import time
+import zlib
 
 import httpx
 import pytest
 
 from contentlib import ContentStore
+from tests.e2e.patient import Patient
 from tests.stack import Stack
 from tests.telegram_emulator import TelegramEmulator
 
 pytestmark = pytest.mark.e2e
 
-CHAT_ID = 70001
+
+@pytest.fixture
+def patient(
+    request: pytest.FixtureRequest, stack: Stack, telegram: TelegramEmulator, content: ContentStore
+) -> Patient:
+    """A new patient with a chat of their own."""
+    chat_id = 70_000 + zlib.crc32(request.node.nodeid.encode()) % 20_000
+    return Patient(telegram, content, chat_id)
 
 
-def seen(content: ContentStore, key: str, **variables: str) -> str:
-    """What the patient sees on Telegram for a content key (HTML-escaped text)."""
-    return html.escape(content.text(key, "en", **variables), quote=False)
+def tickets_of(reception_api: httpx.Client, chat_id: int) -> list[dict]:
+    """Reception's tickets that came from one Telegram chat."""
+    items = reception_api.get("/api/v1/tickets", params={"limit": 100}).json()["items"]
+    return [t for t in items if (t["channel"], t["channel_address"]) == ("telegram", str(chat_id))]
 
 
-def say(telegram: TelegramEmulator, chat_id: int, text: str) -> list[dict]:
-    """Type a message as the patient and return the bot's replies."""
-    mark = telegram.mark(chat_id)
-    telegram.send_text(chat_id, text)
-    return telegram.wait_for_reply(chat_id, after=mark, timeout=60)
+def tracker_rows(stack: Stack, chat_id: int) -> list[dict]:
+    """Every event the tracker store holds for a chat, as stored."""
+    with sqlite3.connect(stack.workdir / "tracker.db") as db:
+        rows = db.execute(
+            "SELECT data FROM events WHERE sender_id = ? ORDER BY id", (f"telegram:{chat_id}",)
+        ).fetchall()
+    return [json.loads(data) for (data,) in rows]
 
 
-def tap(telegram: TelegramEmulator, chat_id: int, message: dict, title: str) -> list[dict]:
-    """Tap the button with this title on a bot message and return the bot's replies."""
-    data = dict(telegram.buttons(message))[title]
-    mark = telegram.mark(chat_id)
-    telegram.tap_button(chat_id, data)
-    return telegram.wait_for_reply(chat_id, after=mark, timeout=60)
-
-
-def test_patient_hands_a_breast_cancer_request_to_reception(
-    stack: Stack, telegram: TelegramEmulator, reception_api: httpx.Client, content: ContentStore
+def test_a_full_request_reaches_reception_with_every_answer(
+    patient: Patient, reception_api: httpx.Client
 ) -> None:
-    """Greeting, cancer type, a button, a phone number: one ticket with exactly those answers."""
-    replies = say(telegram, CHAT_ID, "Hello")
-    assert [r["text"] for r in replies] == [
-        seen(content, "welcome"),
-        seen(content, "ask_cancer_type"),
+    """Consent, the whole form with buttons and free text, the summary, and the ticket's fields."""
+    replies = patient.says("Hello")
+    assert patient.texts() == [
+        patient.seen("welcome"),
+        patient.seen("privacy_notice"),
+        patient.seen("consent_question"),
     ]
-    titles = [title for title, _ in telegram.buttons(replies[-1])]
-    assert content.text("cancer_types.breast", "en") in titles
-    assert content.text("cancer_types.not_sure", "en") in titles
-    assert all(len(data.encode()) <= 64 for _, data in telegram.buttons(replies[-1]))
     assert all(r["parse_mode"] == "HTML" for r in replies)
+    patient.taps_key("consent.agree")
+    assert patient.content.text("menu.start", "en") in patient.buttons()
 
-    replies = say(telegram, CHAT_ID, "I have breast cancer")
-    assert [r["text"] for r in replies] == [seen(content, "ask_residence")]
-
-    answered_before = len(telegram.answered_callbacks)
-    replies = tap(telegram, CHAT_ID, replies[-1], content.text("residence.belgium", "en"))
-    assert len(telegram.answered_callbacks) == answered_before + 1
-    assert [r["text"] for r in replies] == [seen(content, "ask_phone")]
-
-    replies = say(telegram, CHAT_ID, "0470 12 34 56")
-    assert len(replies) == 1
-    reference = re.search(r"SO-\d{4}-\d{5}", replies[0]["text"])
-    assert reference, replies[0]["text"]
-    assert "+32 470 12 34 56" in replies[0]["text"]
-
-    tickets = [
-        t
-        for t in reception_api.get("/api/v1/tickets", params={"limit": 100}).json()["items"]
-        if t["channel"] == "telegram" and t["channel_address"] == str(CHAT_ID)
+    patient.taps_key("menu.start")
+    assert patient.texts() == [patient.seen("ask_cancer_type")]
+    patient.says("there's a lump in my breast")
+    assert patient.texts() == [patient.seen("ask_care_stage")]
+    patient.taps_key("care_stages.recurrence")
+    assert patient.texts() == [patient.seen("ask_residence")]
+    patient.taps_key("residences.abroad")
+    assert patient.texts()[:2] == [
+        patient.seen("residence_abroad_note"),
+        patient.seen("records_intro"),
     ]
-    assert len(tickets) == 1
-    ticket = tickets[0]
+    patient.taps_key("record_states.have")
+    patient.taps_key("record_states.requested")
+    patient.taps_key("record_states.not_yet")
+    how = patient.content.text("records.pathology.how_to_get", "en")
+    assert patient.texts()[:2] == [
+        patient.seen("record_guidance", how_to_get=how),
+        patient.seen("records_rights"),
+    ]
+    patient.says("yes")
+    assert patient.texts() == [patient.seen("ask_contact_name")]
+    patient.says("My name is Marie Dupont")
+    patient.says("0470 12 34 56")
+    assert patient.texts() == [patient.seen("ask_email")]
+    patient.says("marie.dupont@example.be")
+    patient.says("weekday mornings")
+    [summary] = patient.texts()
+    for expected in (
+        "Marie Dupont",
+        "+32 470 12 34 56",
+        "marie.dupont@example.be",
+        "weekday mornings",
+    ):
+        assert expected in summary
+    patient.taps_key("confirm.send")
+    reference = re.search(r"SO-\d{4}-\d{5}", patient.texts()[0])
+    assert reference, patient.texts()
+    checklist = patient.texts()[1]
+    assert "Imaging" in checklist and "Pathology" in checklist and "Blood" not in checklist
+
+    [ticket] = tickets_of(reception_api, patient.chat_id)
     assert ticket["reference"] == reference.group(0)
-    assert ticket["cancer_type"] == "breast"
-    assert ticket["department"] == "breast_clinic"
-    assert ticket["residence"] == "belgium"
-    assert ticket["contact"]["phone"] == "+32470123456"
+    assert ticket["kind"] == "request"
+    assert (ticket["cancer_type"], ticket["department"]) == ("breast", "breast_clinic")
+    assert (ticket["stage"], ticket["residence"]) == ("recurrence", "abroad")
+    assert ticket["records"] == {
+        "reports": "have",
+        "imaging": "requested",
+        "pathology": "not_yet",
+        "blood": "have",
+    }
+    assert ticket["contact"] == {
+        "name": "Marie Dupont",
+        "phone": "+32470123456",
+        "email": "marie.dupont@example.be",
+        "preferred_time": "weekday mornings",
+    }
     assert ticket["language"] == "en"
     patient_lines = [line["text"] for line in ticket["transcript"] if line["sender"] == "patient"]
-    assert patient_lines == ["Hello", "I have breast cancer", "In Belgium", "0470 12 34 56"]
+    assert "there's a lump in my breast" in patient_lines
+
+
+def test_a_question_mid_form_is_answered_and_the_form_resumes(patient: Patient) -> None:
+    """An FAQ question while the form waits is answered; the same question is asked again."""
+    patient.consents()
+    patient.taps_key("menu.start")
+    patient.says("lung cancer")
+    assert patient.texts() == [patient.seen("ask_care_stage")]
+    patient.says("will my doctor be offended if I ask for a second opinion?")
+    assert patient.texts() == [patient.answer("doctor_offended"), patient.seen("ask_care_stage")]
+    patient.taps_key("care_stages.just_diagnosed")
+    assert patient.texts() == [patient.seen("ask_residence")]
+
+
+def test_emergency_words_get_the_emergency_number_first(patient: Patient) -> None:
+    """Chest pain in the middle of the form gets 112 before anything else; the form waits."""
+    patient.consents()
+    patient.taps_key("menu.start")
+    patient.says("I have terrible chest pain")
+    assert patient.texts() == [
+        patient.seen("emergency_medical"),
+        patient.seen("emergency_continue"),
+    ]
+    assert "112" in patient.texts()[0]
+    patient.says("je veux mourir")
+    assert "1813" in patient.texts()[0]
+    patient.says("breast cancer")
+    assert patient.texts() == [patient.seen("ask_care_stage")]
+
+
+def test_declined_consent_stores_nothing_personal(
+    patient: Patient, stack: Stack, reception_api: httpx.Client
+) -> None:
+    """Without consent the patient still gets answers, and no personal detail is kept anywhere."""
+    patient.says("Hello")
+    patient.taps_key("consent.decline")
+    assert patient.texts() == [patient.seen("consent_declined")]
+    patient.says("I have breast cancer")
+    patient.says("will my doctor be offended if I ask for a second opinion?")
+    assert patient.texts() == [patient.answer("doctor_offended")]
+    patient.says("you can call me on 0470 99 88 77")
+    patient.taps_key("menu.human")
+    assert patient.texts() == [patient.seen("callback_no_consent")]
+
+    rows = tracker_rows(stack, patient.chat_id)
+    assert [row for row in rows if row["event"] == "user"], "the conversation itself is tracked"
+    assert all(row.get("text") is None for row in rows if row["event"] == "user")
+    stored = json.dumps(rows).lower()
+    for detail in ("breast", "0470", "99 88 77"):
+        assert detail not in stored
+    assert tickets_of(reception_api, patient.chat_id) == []
+
+
+def test_restart_starts_over(patient: Patient) -> None:
+    """/restart forgets the conversation and begins with the privacy notice again."""
+    patient.consents()
+    patient.taps_key("menu.start")
+    patient.says("skin cancer")
+    patient.says("/restart")
+    assert patient.texts() == [
+        patient.seen("welcome"),
+        patient.seen("privacy_notice"),
+        patient.seen("consent_question"),
+    ]
+
+
+def test_coming_back_after_the_session_expired_offers_to_continue(
+    patient: Patient, stack: Stack
+) -> None:
+    """Days later, the bot remembers the unfinished request and resumes at the next question."""
+    patient.consents()
+    patient.taps_key("menu.start")
+    patient.says("prostate cancer")
+    assert patient.texts() == [patient.seen("ask_care_stage")]
+    three_days = 3 * 24 * 3600
+    with sqlite3.connect(stack.workdir / "tracker.db") as db:
+        db.execute(
+            "UPDATE events SET timestamp = timestamp - ?, "
+            "data = json_set(data, '$.timestamp', json_extract(data, '$.timestamp') - ?) "
+            "WHERE sender_id = ?",
+            (three_days, three_days, f"telegram:{patient.chat_id}"),
+        )
+    time.sleep(0.1)
+    patient.says("Hello")
+    assert patient.texts() == [patient.seen("resume_offer")]
+    patient.taps_key("resume.continue")
+    assert patient.texts() == [patient.seen("ask_care_stage")]
 
 
 MEDIA = {
@@ -104,7 +227,8 @@ def test_media_gets_a_polite_answer(
     stack: Stack, telegram: TelegramEmulator, content: ContentStore, kind: str
 ) -> None:
     """A photo, document, sticker or voice message is answered, never silently dropped."""
-    chat_id = CHAT_ID + 1 + sorted(MEDIA).index(kind)
+    chat_id = 69_000 + sorted(MEDIA).index(kind)
+    patient = Patient(telegram, content, chat_id)
     mark = telegram.mark(chat_id)
     telegram.send_update(
         {
@@ -118,4 +242,4 @@ def test_media_gets_a_polite_answer(
         }
     )
     replies = telegram.wait_for_reply(chat_id, after=mark, timeout=30)
-    assert [r["text"] for r in replies] == [seen(content, "unsupported_media")]
+    assert [r["text"] for r in replies] == [patient.seen("unsupported_media")]

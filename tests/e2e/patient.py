@@ -1,0 +1,69 @@
+"""A simulated patient on Telegram: types, taps buttons, and reads what the bot sent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from contentlib import ContentStore
+from contentlib.markdown import to_telegram_html
+from tests.telegram_emulator import TelegramEmulator
+
+REPLY_TIMEOUT = 60
+
+
+@dataclass
+class Patient:
+    """One Telegram chat with the bot."""
+
+    telegram: TelegramEmulator
+    content: ContentStore
+    chat_id: int
+    language: str = "en"
+    last: list[dict[str, Any]] | None = None
+
+    def says(self, text: str) -> list[dict[str, Any]]:
+        """Type a message and return the bot's replies."""
+        mark = self.telegram.mark(self.chat_id)
+        self.telegram.send_text(self.chat_id, text, language_code=self.language)
+        self.last = self.telegram.wait_for_reply(self.chat_id, after=mark, timeout=REPLY_TIMEOUT)
+        return self.last
+
+    def taps(self, title: str) -> list[dict[str, Any]]:
+        """Tap the button with this title on the latest message that has it."""
+        for message in reversed(self.telegram.sent(self.chat_id)):
+            data = dict(self.telegram.buttons(message)).get(title)
+            if data is not None:
+                break
+        else:
+            raise AssertionError(f"no button {title!r}; last replies: {self.texts()}")
+        mark = self.telegram.mark(self.chat_id)
+        self.telegram.tap_button(self.chat_id, data, message_id=message["message_id"])
+        self.last = self.telegram.wait_for_reply(self.chat_id, after=mark, timeout=REPLY_TIMEOUT)
+        return self.last
+
+    def taps_key(self, key: str) -> list[dict[str, Any]]:
+        """Tap the button whose title is the content `key`."""
+        return self.taps(self.content.text(key, self.language))
+
+    def texts(self) -> list[str]:
+        """The texts of the latest replies."""
+        return [message["text"] for message in self.last or []]
+
+    def buttons(self) -> list[str]:
+        """The button titles of the latest reply."""
+        return [title for title, _ in self.telegram.buttons((self.last or [{}])[-1])]
+
+    def seen(self, key: str, **variables: Any) -> str:
+        """What the patient sees on Telegram for a content key."""
+        return to_telegram_html(self.content.text(key, self.language, **variables))
+
+    def answer(self, topic: str) -> str:
+        """What the patient sees for an FAQ topic."""
+        return to_telegram_html(self.content.answer(topic, self.language))
+
+    def consents(self) -> None:
+        """Say hello and agree to the privacy notice."""
+        self.says("Hello")
+        self.taps_key("consent.agree")
+        assert self.texts() == [self.seen("consent_recorded"), self.seen("menu_prompt")]

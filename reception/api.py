@@ -10,16 +10,30 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from . import queries
+from .appkeys import BOT_KEY, SESSIONMAKER_KEY
+from .bot_client import DeliveryFailed
+from .messaging import message_patient
 from .models import IDEMPOTENCY_KEY_LENGTH
-from .schemas import TicketCreate, TicketListQuery, TicketOut, TicketPage
+from .openapi import build_document
+from .schemas import (
+    EventOut,
+    History,
+    MessageCreate,
+    NoteCreate,
+    NoteOut,
+    TicketCreate,
+    TicketListQuery,
+    TicketOut,
+    TicketPage,
+    TicketUpdate,
+    TranscriptEntryOut,
+)
 
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
-SESSIONMAKER_KEY = web.AppKey("sessionmaker", async_sessionmaker[AsyncSession])
 
 M = TypeVar("M", bound=BaseModel)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -74,12 +88,18 @@ async def create_ticket(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/tickets")
 async def list_tickets(request: web.Request) -> web.Response:
-    """List tickets, newest first, with an optional status filter and pagination."""
+    """List tickets, newest first, filtered and paginated."""
     query = _validate(TicketListQuery, _single_valued(request.query), code="invalid_query")
+    filters = queries.TicketFilters(
+        statuses=() if query.status is None else (query.status,),
+        department=query.department,
+        assignee=query.assignee,
+        channel=query.channel,
+        channel_address=query.channel_address,
+        text=query.q or None,
+    )
     async with request.app[SESSIONMAKER_KEY]() as session:
-        page = await queries.list_tickets(
-            session, status=query.status, limit=query.limit, offset=query.offset
-        )
+        page = await queries.list_tickets(session, filters, limit=query.limit, offset=query.offset)
     items = [TicketOut.from_ticket(ticket) for ticket in page.items]
     return _json(TicketPage(items=items, total=page.total, limit=query.limit, offset=query.offset))
 
@@ -87,13 +107,66 @@ async def list_tickets(request: web.Request) -> web.Response:
 @routes.get("/api/v1/tickets/{reference}", name="ticket")
 async def get_ticket(request: web.Request) -> web.Response:
     """Return one ticket by its reference."""
-    reference = request.match_info["reference"]
     async with request.app[SESSIONMAKER_KEY]() as session:
-        try:
-            ticket = await queries.get_ticket(session, reference)
-        except queries.TicketNotFound as exc:
-            raise ApiError(404, "ticket_not_found", "No ticket has this reference.") from exc
+        ticket = await queries.get_ticket(session, request.match_info["reference"])
     return _json(TicketOut.from_ticket(ticket))
+
+
+@routes.patch("/api/v1/tickets/{reference}")
+async def update_ticket(request: web.Request) -> web.Response:
+    """Change a ticket's status (along the workflow) and/or its assignee."""
+    data = _validate(TicketUpdate, await _read_json_object(request), code="validation_error")
+    async with request.app[SESSIONMAKER_KEY]() as session:
+        ticket = await queries.update_ticket(
+            session,
+            request.match_info["reference"],
+            queries.Actor.service(),
+            status=data.status,
+            assign=data.changes_assignee,
+            assignee=data.assignee,
+        )
+    return _json(TicketOut.from_ticket(ticket))
+
+
+@routes.post("/api/v1/tickets/{reference}/notes")
+async def add_note(request: web.Request) -> web.Response:
+    """Add an internal note to a ticket."""
+    data = _validate(NoteCreate, await _read_json_object(request), code="validation_error")
+    async with request.app[SESSIONMAKER_KEY]() as session:
+        note = await queries.add_note(
+            session, request.match_info["reference"], data.text, queries.Actor.service()
+        )
+    return _json(NoteOut.from_note(note), status=201)
+
+
+@routes.post("/api/v1/tickets/{reference}/messages")
+async def send_message(request: web.Request) -> web.Response:
+    """Deliver a message to the ticket's patient through the bot and add it to the transcript."""
+    data = _validate(MessageCreate, await _read_json_object(request), code="validation_error")
+    async with request.app[SESSIONMAKER_KEY]() as session:
+        entry = await message_patient(
+            session,
+            request.app[BOT_KEY],
+            request.match_info["reference"],
+            data.text,
+            queries.Actor.service(),
+        )
+    return _json(TranscriptEntryOut.model_validate(entry), status=201)
+
+
+@routes.get("/api/v1/tickets/{reference}/history")
+async def ticket_history(request: web.Request) -> web.Response:
+    """Return a ticket's audit log, oldest first."""
+    async with request.app[SESSIONMAKER_KEY]() as session:
+        ticket = await queries.get_ticket(session, request.match_info["reference"])
+        events = await queries.ticket_history(session, ticket)
+    return _json(History(items=[EventOut.from_event(event) for event in events]))
+
+
+@routes.get("/api/v1/openapi.json")
+async def openapi_document(request: web.Request) -> web.Response:
+    """Describe the API as an OpenAPI 3.1 document generated from the request/response models."""
+    return web.json_response(build_document())
 
 
 @web.middleware
@@ -105,6 +178,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except ApiError as exc:
         return exc.response()
+    except DOMAIN_ERRORS as exc:
+        return _from_domain_error(exc).response()
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -131,6 +206,29 @@ def bearer_auth_middleware(token: str) -> Callable[[web.Request, Handler], Await
         return await handler(request)
 
     return middleware
+
+
+DOMAIN_ERRORS = (
+    queries.TicketNotFound,
+    queries.TransitionNotAllowed,
+    queries.UnknownAssignee,
+    queries.TicketChanged,
+    DeliveryFailed,
+)
+
+
+def _from_domain_error(exc: Exception) -> ApiError:
+    """Translate a domain error into the API's answer."""
+    if isinstance(exc, queries.TicketNotFound):
+        return ApiError(404, "ticket_not_found", "No ticket has this reference.")
+    if isinstance(exc, queries.TransitionNotAllowed):
+        return ApiError(409, "transition_not_allowed", str(exc))
+    if isinstance(exc, queries.UnknownAssignee):
+        detail = {"field": "assignee", "loc": ["assignee"], "message": str(exc), "type": "unknown"}
+        return ApiError(422, "unknown_assignee", f"Invalid request: {exc}", [detail])
+    if isinstance(exc, queries.TicketChanged):
+        return ApiError(409, "ticket_changed", str(exc))
+    return ApiError(502, "delivery_failed", str(exc))
 
 
 def _is_api(request: web.Request) -> bool:

@@ -7,9 +7,21 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, Index, MetaData, String, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 REFERENCE_PATTERN = re.compile(r"SO-\d{4}-\d{5,}")
 
@@ -21,6 +33,8 @@ PHONE_LENGTH = 40
 EMAIL_LENGTH = 254
 ADDRESS_LENGTH = 255
 IDEMPOTENCY_KEY_LENGTH = 255
+PASSWORD_HASH_LENGTH = 255
+SESSION_ID_LENGTH = 64
 
 
 class TicketKind(StrEnum):
@@ -39,6 +53,27 @@ class TicketStatus(StrEnum):
     APPOINTMENT_SCHEDULED = "appointment_scheduled"
     CLOSED = "closed"
     CANCELLED = "cancelled"
+
+
+# The status workflow. in_progress may go straight to appointment_scheduled: a patient who
+# already sent every record has nothing to wait for. Closed and cancelled are final.
+TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
+    TicketStatus.NEW: frozenset({TicketStatus.IN_PROGRESS, TicketStatus.CANCELLED}),
+    TicketStatus.IN_PROGRESS: frozenset(
+        {
+            TicketStatus.WAITING_FOR_RECORDS,
+            TicketStatus.APPOINTMENT_SCHEDULED,
+            TicketStatus.CANCELLED,
+        }
+    ),
+    TicketStatus.WAITING_FOR_RECORDS: frozenset(
+        {TicketStatus.APPOINTMENT_SCHEDULED, TicketStatus.CANCELLED}
+    ),
+    TicketStatus.APPOINTMENT_SCHEDULED: frozenset({TicketStatus.CLOSED, TicketStatus.CANCELLED}),
+    TicketStatus.CLOSED: frozenset(),
+    TicketStatus.CANCELLED: frozenset(),
+}
+OPEN_STATUSES = tuple(status for status, targets in TRANSITIONS.items() if targets)
 
 
 class Stage(StrEnum):
@@ -78,6 +113,37 @@ class Sender(StrEnum):
 
     PATIENT = "patient"
     BOT = "bot"
+    STAFF = "staff"
+
+
+class StaffRole(StrEnum):
+    """What a staff account may do: reception works tickets, admin also manages accounts."""
+
+    RECEPTION = "reception"
+    ADMIN = "admin"
+    EDITOR = "editor"
+
+    @property
+    def works_tickets(self) -> bool:
+        """Tell whether this role may change tickets, not only read them."""
+        return self in (StaffRole.RECEPTION, StaffRole.ADMIN)
+
+
+class ActorType(StrEnum):
+    """Who made a change: a signed-in staff member, or a service holding the API token."""
+
+    STAFF = "staff"
+    SERVICE = "service"
+
+
+class TicketAction(StrEnum):
+    """What an audit event records."""
+
+    CREATED = "created"
+    STATUS_CHANGED = "status_changed"
+    ASSIGNEE_CHANGED = "assignee_changed"
+    NOTE_ADDED = "note_added"
+    MESSAGE_SENT = "message_sent"
 
 
 def utcnow() -> datetime:
@@ -130,6 +196,46 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class StaffUser(Base):
+    """A member of staff who signs in to the inbox."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), unique=True)
+    name: Mapped[str | None] = mapped_column(String(TEXT_LENGTH))
+    role: Mapped[str] = mapped_column(String(LABEL_LENGTH))
+    password_hash: Mapped[str] = mapped_column(String(PASSWORD_HASH_LENGTH))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def staff_role(self) -> StaffRole:
+        """Return the role as an enum."""
+        return StaffRole(self.role)
+
+    def __repr__(self) -> str:
+        """Show the id and role only."""
+        return f"<StaffUser {self.id} {self.role}>"
+
+
+class StaffSession(Base):
+    """A signed-in browser; the cookie holds a token whose SHA-256 is the id."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[str] = mapped_column(String(SESSION_ID_LENGTH), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(SESSION_ID_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    user: Mapped[StaffUser] = relationship(lazy="joined")
+
+
 class Ticket(Base):
     """A patient's request handed over to reception."""
 
@@ -137,6 +243,8 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_status", "status"),
         Index("ix_tickets_created_at", "created_at"),
+        Index("ix_tickets_department", "department"),
+        Index("ix_tickets_channel_address", "channel", "channel_address"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -159,7 +267,51 @@ class Ticket(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(IDEMPOTENCY_KEY_LENGTH), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+
+    assignee: Mapped[StaffUser | None] = relationship(lazy="selectin")
+    notes: Mapped[list[TicketNote]] = relationship(
+        lazy="selectin",
+        order_by="TicketNote.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+    __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:
         """Show the reference and status only, never patient details."""
         return f"<Ticket {self.reference} {self.status}>"
+
+
+class TicketNote(Base):
+    """An internal note that staff left on a ticket; the patient never sees it."""
+
+    __tablename__ = "ticket_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    author_type: Mapped[str] = mapped_column(String(LABEL_LENGTH))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    author: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class TicketEvent(Base):
+    """One line of a ticket's audit log: who changed what, when, from which value to which."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor_type: Mapped[str] = mapped_column(String(LABEL_LENGTH))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    action: Mapped[str] = mapped_column(String(LABEL_LENGTH))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)

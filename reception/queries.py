@@ -1,16 +1,35 @@
-"""Query functions for tickets: they take a session and raise domain errors."""
+"""Query functions for tickets: they take a session, keep the audit log, and raise domain errors."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
-from .models import REFERENCE_PATTERN, Ticket, TicketStatus, format_reference, utcnow
-from .schemas import TicketCreate
+from .models import (
+    REFERENCE_PATTERN,
+    TRANSITIONS,
+    ActorType,
+    Sender,
+    StaffRole,
+    StaffUser,
+    Ticket,
+    TicketAction,
+    TicketEvent,
+    TicketNote,
+    TicketStatus,
+    format_reference,
+    utcnow,
+)
+from .schemas import UNASSIGNED, TicketCreate
+
+CHANGE_ATTEMPTS = 20
 
 
 class TicketNotFound(LookupError):
@@ -20,6 +39,56 @@ class TicketNotFound(LookupError):
         """Remember which reference was looked up."""
         super().__init__(reference)
         self.reference = reference
+
+
+class TransitionNotAllowed(ValueError):
+    """The workflow does not lead from the ticket's status to the one asked for."""
+
+    def __init__(self, current: str, wanted: TicketStatus) -> None:
+        """Describe the refused move and the moves that are allowed."""
+        allowed = allowed_next(current)
+        options = ", ".join(status.value for status in allowed) or "none: it is final"
+        super().__init__(
+            f"A ticket in status '{current}' cannot move to '{wanted.value}'. "
+            f"Allowed next statuses: {options}."
+        )
+        self.current = current
+        self.wanted = wanted
+
+
+class UnknownAssignee(LookupError):
+    """No active reception or admin account has the given e-mail."""
+
+    def __init__(self) -> None:
+        """Explain who can be assigned."""
+        super().__init__("No active reception or admin account has this e-mail.")
+
+
+class TicketChanged(RuntimeError):
+    """Others kept changing the ticket while this change was being saved."""
+
+    def __init__(self) -> None:
+        """Ask the caller to try again."""
+        super().__init__("The ticket was changed by someone else at the same time; try again.")
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is making a change, as the audit log records it."""
+
+    type: ActorType
+    label: str
+    user_id: int | None = None
+
+    @classmethod
+    def service(cls) -> Actor:
+        """Return the actor for a service that holds the API token."""
+        return cls(ActorType.SERVICE, ActorType.SERVICE.value)
+
+    @classmethod
+    def staff(cls, user: StaffUser) -> Actor:
+        """Return the actor for a signed-in member of staff."""
+        return cls(ActorType.STAFF, user.email, user.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +105,24 @@ class TicketSlice:
 
     items: list[Ticket]
     total: int
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFilters:
+    """What a ticket list is narrowed to; empty fields do not filter."""
+
+    statuses: tuple[TicketStatus, ...] = ()
+    department: str | None = None
+    assignee: str | None = None
+    channel: str | None = None
+    channel_address: str | None = None
+    text: str | None = None
+
+
+def allowed_next(status: str) -> list[TicketStatus]:
+    """Return the statuses a ticket may move to from this one, in workflow order."""
+    targets = TRANSITIONS.get(TicketStatus(status), frozenset())
+    return [candidate for candidate in TicketStatus if candidate in targets]
 
 
 async def create_ticket(
@@ -63,11 +150,14 @@ async def find_ticket_by_idempotency_key(session: AsyncSession, key: str) -> Tic
     return await session.scalar(select(Ticket).where(Ticket.idempotency_key == key))
 
 
-async def get_ticket(session: AsyncSession, reference: str) -> Ticket:
+async def get_ticket(session: AsyncSession, reference: str, *, fresh: bool = False) -> Ticket:
     """Return the ticket with a reference, or raise TicketNotFound."""
     ticket = None
     if REFERENCE_PATTERN.fullmatch(reference):
-        ticket = await session.scalar(select(Ticket).where(Ticket.reference == reference))
+        query = select(Ticket).where(Ticket.reference == reference)
+        if fresh:
+            query = query.execution_options(populate_existing=True)
+        ticket = await session.scalar(query)
     if ticket is None:
         raise TicketNotFound(reference)
     return ticket
@@ -75,32 +165,194 @@ async def get_ticket(session: AsyncSession, reference: str) -> Ticket:
 
 async def list_tickets(
     session: AsyncSession,
+    filters: TicketFilters | None = None,
     *,
-    status: TicketStatus | None = None,
     limit: int = 50,
     offset: int = 0,
+    new_first: bool = False,
 ) -> TicketSlice:
-    """Return a page of tickets, newest first, optionally with one status only."""
-    conditions = [] if status is None else [Ticket.status == status.value]
+    """Return a page of tickets, newest first (or new ones first), matching the filters."""
+    conditions = _conditions(filters or TicketFilters())
     total = await session.scalar(select(func.count()).select_from(Ticket).where(*conditions))
+    order: list[Any] = [Ticket.created_at.desc(), Ticket.id.desc()]
+    if new_first:
+        order.insert(0, case((Ticket.status == TicketStatus.NEW.value, 0), else_=1))
     page = await session.scalars(
-        select(Ticket)
-        .where(*conditions)
-        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
-        .limit(limit)
-        .offset(offset)
+        select(Ticket).where(*conditions).order_by(*order).limit(limit).offset(offset)
     )
     return TicketSlice(items=list(page), total=total or 0)
+
+
+async def list_departments(session: AsyncSession) -> list[str]:
+    """Return every department some ticket is routed to, sorted."""
+    rows = await session.scalars(
+        select(Ticket.department).where(Ticket.department.is_not(None)).distinct()
+    )
+    return sorted(department for department in rows if department)
+
+
+async def update_ticket(
+    session: AsyncSession,
+    reference: str,
+    actor: Actor,
+    *,
+    status: TicketStatus | None = None,
+    assign: bool = False,
+    assignee: str | None = None,
+) -> Ticket:
+    """Move a ticket along the workflow and/or (re)assign it, recording both in the audit log."""
+    await get_ticket(session, reference)  # an unknown ticket is reported before a bad assignee
+    person = await _assignable(session, assignee) if assign else None
+
+    def apply(ticket: Ticket) -> None:
+        """Check the transition first, then change what differs."""
+        if status is not None and status.value != ticket.status:
+            if status not in TRANSITIONS[TicketStatus(ticket.status)]:
+                raise TransitionNotAllowed(ticket.status, status)
+            _record(session, ticket, actor, TicketAction.STATUS_CHANGED, ticket.status, status)
+            ticket.status = status.value
+        if assign and ticket.assignee_id != (person.id if person else None):
+            old = ticket.assignee.email if ticket.assignee else None
+            new = person.email if person else None
+            _record(session, ticket, actor, TicketAction.ASSIGNEE_CHANGED, old, new)
+            ticket.assignee = person
+
+    return await _change(session, reference, apply)
+
+
+async def add_note(session: AsyncSession, reference: str, text: str, actor: Actor) -> TicketNote:
+    """Add an internal note to a ticket and record it in the audit log."""
+    note = TicketNote(author_type=actor.type.value, author_id=actor.user_id, author=actor.label)
+
+    def apply(ticket: Ticket) -> None:
+        """Attach the note and touch the ticket."""
+        note.text = text
+        note.created_at = utcnow()
+        ticket.notes.append(note)
+        ticket.updated_at = note.created_at
+        _record(session, ticket, actor, TicketAction.NOTE_ADDED, None, text)
+
+    await _change(session, reference, apply)
+    return note
+
+
+async def add_staff_message(
+    session: AsyncSession, reference: str, text: str, actor: Actor
+) -> dict[str, Any]:
+    """Append a delivered staff message to the transcript and record it in the audit log."""
+    entry = {"at": utcnow().isoformat(), "sender": Sender.STAFF.value, "text": text}
+
+    def apply(ticket: Ticket) -> None:
+        """Append the line to the transcript."""
+        ticket.transcript = [*ticket.transcript, entry]
+        _record(session, ticket, actor, TicketAction.MESSAGE_SENT, None, text)
+
+    await _change(session, reference, apply)
+    return entry
+
+
+async def ticket_history(session: AsyncSession, ticket: Ticket) -> list[TicketEvent]:
+    """Return a ticket's audit log, oldest first."""
+    events = await session.scalars(
+        select(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket.id)
+        .order_by(TicketEvent.at, TicketEvent.id)
+    )
+    return list(events)
+
+
+async def _change(session: AsyncSession, reference: str, apply: Callable[[Ticket], None]) -> Ticket:
+    """Apply a change to the latest version of a ticket, retrying if someone else saved first."""
+    for _ in range(CHANGE_ATTEMPTS):
+        ticket = await get_ticket(session, reference, fresh=True)
+        apply(ticket)
+        try:
+            await session.commit()
+        except StaleDataError:
+            await session.rollback()
+            continue
+        return ticket
+    raise TicketChanged()
+
+
+async def _assignable(session: AsyncSession, email: str | None) -> StaffUser | None:
+    """Return the active account that can take tickets, by e-mail; None means nobody."""
+    if email is None:
+        return None
+    user = await session.scalar(
+        select(StaffUser).where(StaffUser.email == email.lower(), StaffUser.active.is_(True))
+    )
+    if user is None or not StaffRole(user.role).works_tickets:
+        raise UnknownAssignee()
+    return user
+
+
+def _record(
+    session: AsyncSession,
+    ticket: Ticket,
+    actor: Actor,
+    action: TicketAction,
+    old: str | None,
+    new: str | None,
+) -> None:
+    """Add one audit event for a ticket to the session."""
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            at=utcnow(),
+            actor_type=actor.type.value,
+            actor_id=actor.user_id,
+            actor=actor.label,
+            action=action.value,
+            old_value=None if old is None else str(old),
+            new_value=None if new is None else str(new),
+        )
+    )
+
+
+def _conditions(filters: TicketFilters) -> list[ColumnElement[bool]]:
+    """Turn list filters into SQL conditions."""
+    conditions: list[ColumnElement[bool]] = []
+    if filters.statuses:
+        conditions.append(Ticket.status.in_([status.value for status in filters.statuses]))
+    if filters.department:
+        conditions.append(Ticket.department == filters.department)
+    if filters.channel:
+        conditions.append(Ticket.channel == filters.channel)
+    if filters.channel_address:
+        conditions.append(Ticket.channel_address == filters.channel_address)
+    if filters.assignee:
+        conditions.append(_assignee_condition(filters.assignee))
+    if filters.text:
+        conditions.append(_text_condition(filters.text))
+    return conditions
+
+
+def _assignee_condition(assignee: str) -> ColumnElement[bool]:
+    """Match unassigned tickets, or those of the account with this e-mail."""
+    if assignee == UNASSIGNED:
+        return Ticket.assignee_id.is_(None)
+    account = select(StaffUser.id).where(StaffUser.email == assignee.lower())
+    return Ticket.assignee_id.in_(account)
+
+
+def _text_condition(text: str) -> ColumnElement[bool]:
+    """Match the text anywhere in the reference or the patient's name, ignoring case."""
+    return or_(
+        Ticket.reference.icontains(text, autoescape=True),
+        Ticket.contact_name.icontains(text, autoescape=True),
+    )
 
 
 async def _insert_ticket(
     session: AsyncSession, data: TicketCreate, idempotency_key: str | None
 ) -> Ticket:
-    """Insert a ticket, give it its reference once its id is known, and commit."""
+    """Insert a ticket, give it its reference once its id is known, audit it, and commit."""
     ticket = _new_ticket(data, idempotency_key)
     session.add(ticket)
     await session.flush()
     ticket.reference = format_reference(ticket.created_at, ticket.id)
+    _record(session, ticket, Actor.service(), TicketAction.CREATED, None, ticket.kind)
     await session.commit()
     return ticket
 
@@ -128,4 +380,12 @@ def _new_ticket(data: TicketCreate, idempotency_key: str | None) -> Ticket:
         idempotency_key=idempotency_key,
         created_at=now,
         updated_at=now,
+        assignee=None,
+        notes=[],
     )
+
+
+def statuses_of(values: Sequence[str]) -> tuple[TicketStatus, ...]:
+    """Turn status names into statuses, in workflow order."""
+    wanted = set(values)
+    return tuple(status for status in TicketStatus if status.value in wanted)

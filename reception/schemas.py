@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -11,21 +12,32 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
+    ModelWrapValidatorHandler,
     StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue, SkipJsonSchema
+from pydantic_core import CoreSchema, InitErrorDetails
 
 from .models import (
     ADDRESS_LENGTH,
     EMAIL_LENGTH,
     PHONE_LENGTH,
     TEXT_LENGTH,
+    ActorType,
     Channel,
     RecordState,
     Residence,
     Sender,
     Stage,
     Ticket,
+    TicketAction,
+    TicketEvent,
     TicketKind,
+    TicketNote,
     TicketStatus,
 )
 
@@ -33,6 +45,31 @@ MAX_RECORD_ITEMS = 50
 MAX_TRANSCRIPT_ENTRIES = 2000
 MAX_MESSAGE_LENGTH = 10_000
 MAX_OFFSET = 1_000_000_000
+MAX_NOTE_LENGTH = 5_000
+MAX_STAFF_MESSAGE_LENGTH = 3_500
+UNASSIGNED = "none"
+
+
+# What the trimming of whitespace removes (Unicode White_Space), for the JSON schema's patterns.
+_WHITESPACE = r"\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NUL_FREE = r"^[^\u0000]*$"
+HAS_TEXT = f"[^{_WHITESPACE}]"
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """Tell the JSON schema what the validators check: no NUL character, and some text."""
+
+    needs_text: bool = False
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """Add the patterns that the after-validators and whitespace trimming enforce."""
+        schema = handler(core_schema)
+        patterns = [NUL_FREE, HAS_TEXT] if self.needs_text else [NUL_FREE]
+        schema.setdefault("allOf", []).extend({"pattern": pattern} for pattern in patterns)
+        return schema
 
 
 def _reject_nul(value: str) -> str:
@@ -42,32 +79,69 @@ def _reject_nul(value: str) -> str:
     return value
 
 
+def _lower(value: str) -> str:
+    """Compare e-mail addresses without regard to case."""
+    return value.lower()
+
+
 def _to_utc(value: datetime) -> datetime:
     """Express an aware datetime in UTC."""
     return value.astimezone(UTC)
 
 
 ShortText = Annotated[
-    str, StringConstraints(min_length=1, max_length=TEXT_LENGTH), AfterValidator(_reject_nul)
+    str,
+    StringConstraints(min_length=1, max_length=TEXT_LENGTH),
+    AfterValidator(_reject_nul),
+    Checked(needs_text=True),
 ]
 Phone = Annotated[
     str,
     StringConstraints(max_length=PHONE_LENGTH, pattern=r"^\+?[0-9][0-9 ()./-]{2,}$"),
 ]
+EMAIL_ADDRESS = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+EMAIL_PATTERN = rf"^{EMAIL_ADDRESS}$"
 Email = Annotated[
     str,
-    StringConstraints(max_length=EMAIL_LENGTH, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    StringConstraints(max_length=EMAIL_LENGTH, pattern=EMAIL_PATTERN),
     AfterValidator(_reject_nul),
+    Checked(),
+]
+StaffEmail = Annotated[Email, AfterValidator(_lower)]
+AssigneeFilter = Annotated[
+    str,
+    StringConstraints(max_length=EMAIL_LENGTH, pattern=rf"^(?:{UNASSIGNED}|{EMAIL_ADDRESS})$"),
+    AfterValidator(_reject_nul),
+    AfterValidator(_lower),
+    Checked(),
 ]
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 RecordItem = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,49}$")]
 ChannelAddress = Annotated[
-    str, StringConstraints(min_length=1, max_length=ADDRESS_LENGTH), AfterValidator(_reject_nul)
+    str,
+    StringConstraints(min_length=1, max_length=ADDRESS_LENGTH),
+    AfterValidator(_reject_nul),
+    Checked(needs_text=True),
 ]
 MessageText = Annotated[
-    str, StringConstraints(max_length=MAX_MESSAGE_LENGTH), AfterValidator(_reject_nul)
+    str, StringConstraints(max_length=MAX_MESSAGE_LENGTH), AfterValidator(_reject_nul), Checked()
 ]
 UTCDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+NoteText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_NOTE_LENGTH),
+    AfterValidator(_reject_nul),
+    Checked(needs_text=True),
+]
+StaffMessageText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_STAFF_MESSAGE_LENGTH),
+    AfterValidator(_reject_nul),
+    Checked(needs_text=True),
+]
+SearchText = Annotated[
+    str, StringConstraints(max_length=TEXT_LENGTH), AfterValidator(_reject_nul), Checked()
+]
 
 
 class InputModel(BaseModel):
@@ -77,10 +151,10 @@ class InputModel(BaseModel):
 
 
 class Contact(InputModel):
-    """How reception can reach the patient."""
+    """How reception can reach the patient (a callback request may come without a phone)."""
 
     name: ShortText | None = None
-    phone: Phone
+    phone: Phone | None = None
     email: Email | None = None
     preferred_time: ShortText | None = None
 
@@ -89,12 +163,26 @@ class TranscriptEntry(InputModel):
     """One line of the conversation that led to the ticket."""
 
     at: UTCDatetime
-    sender: Sender
+    sender: Literal[Sender.PATIENT, Sender.BOT]
     text: MessageText
+
+
+# contact.phone is required unless kind is "callback"; the JSON schema says so too.
+_PHONE_RULE: dict[str, Any] = {
+    "if": {"properties": {"kind": {"const": TicketKind.CALLBACK.value}}, "required": ["kind"]},
+    "then": {},
+    "else": {
+        "properties": {
+            "contact": {"required": ["phone"], "properties": {"phone": {"type": "string"}}}
+        }
+    },
+}
 
 
 class TicketCreate(InputModel):
     """The body of POST /api/v1/tickets."""
+
+    model_config = ConfigDict(json_schema_extra=_PHONE_RULE)
 
     kind: TicketKind = TicketKind.REQUEST
     cancer_type: ShortText | None = None
@@ -102,7 +190,9 @@ class TicketCreate(InputModel):
     stage: Stage | None = None
     residence: Residence | None = None
     records: dict[RecordItem, RecordState] = Field(
-        default_factory=dict, max_length=MAX_RECORD_ITEMS
+        default_factory=dict,
+        max_length=MAX_RECORD_ITEMS,
+        json_schema_extra={"additionalProperties": False},  # keys must match the pattern
     )
     language: Language
     contact: Contact
@@ -112,13 +202,102 @@ class TicketCreate(InputModel):
         default_factory=list, max_length=MAX_TRANSCRIPT_ENTRIES
     )
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _phone_for_requests(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        """Require contact.phone unless kind is callback, reported with any other problem."""
+        contact = _contact_without_phone(data)
+        try:
+            model = handler(data)
+        except ValidationError as exc:
+            if contact is None:
+                raise
+            raise _add_missing_phone(exc.errors(), contact) from None
+        if contact is not None:
+            raise _add_missing_phone([], contact)
+        return model
+
+
+def _contact_without_phone(data: Any) -> dict[str, Any] | None:
+    """Return the contact of a full request that lacks a phone number, else None."""
+    if not isinstance(data, dict) or data.get("kind", TicketKind.REQUEST.value) != "request":
+        return None
+    contact = data.get("contact")
+    if isinstance(contact, dict) and contact.get("phone") is None:
+        return contact
+    return None
+
+
+def _add_missing_phone(errors: list[Any], contact: dict[str, Any]) -> ValidationError:
+    """Return a validation error with contact.phone reported missing among the others."""
+    line_errors: list[InitErrorDetails] = []
+    for error in errors:
+        detail = InitErrorDetails(type=error["type"], loc=error["loc"], input=error["input"])
+        if "ctx" in error:
+            detail["ctx"] = error["ctx"]
+        line_errors.append(detail)
+    line_errors.append(InitErrorDetails(type="missing", loc=("contact", "phone"), input=contact))
+    return ValidationError.from_exception_data(TicketCreate.__name__, line_errors)
+
 
 class TicketListQuery(InputModel):
     """The query string of GET /api/v1/tickets."""
 
     status: TicketStatus | None = None
+    department: ShortText | None = None
+    assignee: AssigneeFilter | None = Field(
+        default=None, description=f"A staff e-mail, or '{UNASSIGNED}' for unassigned tickets."
+    )
+    channel: Channel | None = None
+    channel_address: ChannelAddress | None = None
+    q: SearchText | None = Field(
+        default=None, description="Text to find in the reference or the patient's name."
+    )
     limit: int = Field(default=50, ge=1, le=100)
     offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
+
+
+class TicketUpdate(InputModel):
+    """The body of PATCH /api/v1/tickets/{reference}: a new status, an assignee, or both."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    status: TicketStatus | SkipJsonSchema[None] = None
+    assignee: StaffEmail | None = Field(
+        default=None, description="A staff member's e-mail; null unassigns the ticket."
+    )
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _status_is_not_null(cls, value: Any) -> Any:
+        """Refuse an explicit null status: leave the field out to keep the status."""
+        if value is None:
+            raise ValueError("status cannot be null; leave it out to keep the current status")
+        return value
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> Self:
+        """Refuse an empty update."""
+        if not self.model_fields_set:
+            raise ValueError("give a status, an assignee, or both")
+        return self
+
+    @property
+    def changes_assignee(self) -> bool:
+        """Tell whether the body names an assignee (null included)."""
+        return "assignee" in self.model_fields_set
+
+
+class NoteCreate(InputModel):
+    """The body of POST /api/v1/tickets/{reference}/notes."""
+
+    text: NoteText
+
+
+class MessageCreate(InputModel):
+    """The body of POST /api/v1/tickets/{reference}/messages: text for the patient."""
+
+    text: StaffMessageText
 
 
 class ContactOut(BaseModel):
@@ -130,12 +309,34 @@ class ContactOut(BaseModel):
     preferred_time: str | None
 
 
+class TranscriptEntryOut(BaseModel):
+    """One line of the conversation, patient, bot or staff."""
+
+    at: datetime
+    sender: Sender
+    text: str
+
+
+class NoteOut(BaseModel):
+    """An internal note as returned by the API."""
+
+    id: int
+    at: datetime
+    author: str
+    text: str
+
+    @classmethod
+    def from_note(cls, note: TicketNote) -> Self:
+        """Build the API view of a stored note."""
+        return cls(id=note.id, at=note.created_at, author=note.author, text=note.text)
+
+
 class TicketOut(BaseModel):
     """A ticket as returned by the API."""
 
     reference: str
-    kind: str
-    status: str
+    kind: TicketKind
+    status: TicketStatus
     cancer_type: str | None
     department: str | None
     stage: str | None
@@ -145,7 +346,9 @@ class TicketOut(BaseModel):
     contact: ContactOut
     channel: str
     channel_address: str
-    transcript: list[TranscriptEntry]
+    transcript: list[TranscriptEntryOut]
+    assignee: str | None
+    notes: list[NoteOut]
     created_at: datetime
     updated_at: datetime
 
@@ -154,8 +357,8 @@ class TicketOut(BaseModel):
         """Build the API view of a stored ticket."""
         return cls(
             reference=ticket.reference,
-            kind=ticket.kind,
-            status=ticket.status,
+            kind=TicketKind(ticket.kind),
+            status=TicketStatus(ticket.status),
             cancer_type=ticket.cancer_type,
             department=ticket.department,
             stage=ticket.stage,
@@ -170,7 +373,9 @@ class TicketOut(BaseModel):
             ),
             channel=ticket.channel,
             channel_address=ticket.channel_address,
-            transcript=[TranscriptEntry.model_validate(entry) for entry in ticket.transcript],
+            transcript=[TranscriptEntryOut.model_validate(entry) for entry in ticket.transcript],
+            assignee=ticket.assignee.email if ticket.assignee else None,
+            notes=[NoteOut.from_note(note) for note in ticket.notes],
             created_at=ticket.created_at,
             updated_at=ticket.updated_at,
         )
@@ -183,3 +388,55 @@ class TicketPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class EventOut(BaseModel):
+    """One entry of a ticket's audit log."""
+
+    at: datetime
+    actor_type: ActorType
+    actor: str
+    action: TicketAction
+    old_value: str | None
+    new_value: str | None
+
+    @classmethod
+    def from_event(cls, event: TicketEvent) -> Self:
+        """Build the API view of a stored audit event."""
+        return cls(
+            at=event.at,
+            actor_type=ActorType(event.actor_type),
+            actor=event.actor,
+            action=TicketAction(event.action),
+            old_value=event.old_value,
+            new_value=event.new_value,
+        )
+
+
+class History(BaseModel):
+    """GET /api/v1/tickets/{reference}/history: the audit log, oldest first."""
+
+    items: list[EventOut]
+
+
+class ErrorDetail(BaseModel):
+    """One problem with a request, tied to a field when there is one."""
+
+    field: str
+    loc: list[str | int]
+    message: str
+    type: str
+
+
+class ErrorBody(BaseModel):
+    """What went wrong, as a stable code and a readable message."""
+
+    code: str
+    message: str
+    details: list[ErrorDetail]
+
+
+class ErrorResponse(BaseModel):
+    """Every error answer of the API."""
+
+    error: ErrorBody

@@ -19,9 +19,12 @@ from sqlalchemy.engine import make_url
 
 from reception.app import create_app
 from reception.db import create_engine
+from reception.models import StaffRole
 from reception.settings import Settings, normalise_database_url
+from tests.reception.support import FakeBot, StaffBrowser, add_staff
 
 API_TOKEN = "test-reception-token"
+SESSION_SECRET = "test-session-secret-0123456789"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 T = TypeVar("T")
@@ -114,9 +117,25 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    """Return the settings of a reception service on the test database."""
-    return Settings(api_token=API_TOKEN, database_url=database_url)
+async def fake_bot() -> AsyncIterator[FakeBot]:
+    """Yield a stand-in for the bot's delivery endpoint, served on a local port."""
+    bot = FakeBot()
+    bot.url = await bot.start()
+    try:
+        yield bot
+    finally:
+        await bot.close()
+
+
+@pytest.fixture
+def settings(database_url: str, fake_bot: FakeBot) -> Settings:
+    """Return the settings of a reception service on the test database, next to a fake bot."""
+    return Settings(
+        api_token=API_TOKEN,
+        session_secret=SESSION_SECRET,
+        database_url=database_url,
+        bot_url=fake_bot.url,
+    )
 
 
 @pytest.fixture
@@ -130,3 +149,16 @@ async def client(settings: Settings) -> AsyncIterator[ReceptionClient]:
     """Yield a client of the real app, built by create_app and served on a local port."""
     async with TestClient(TestServer(create_app(settings))) as test_client:
         yield test_client
+
+
+@pytest.fixture
+async def browser(client: ReceptionClient) -> AsyncIterator[StaffBrowser]:
+    """Yield the browser of a signed-in reception member (reception@example.org)."""
+    await add_staff(client, "reception@example.org", StaffRole.RECEPTION)
+    staff = StaffBrowser(client)
+    response = await staff.login("reception@example.org")
+    assert response.status == 303, await response.text()
+    try:
+        yield staff
+    finally:
+        await staff.close()

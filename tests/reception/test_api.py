@@ -131,6 +131,8 @@ async def test_ticket_json_has_the_documented_shape(
         "channel",
         "channel_address",
         "transcript",
+        "assignee",
+        "notes",
         "created_at",
         "updated_at",
     ]

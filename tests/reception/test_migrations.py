@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, inspect, text
 
 from reception.db import create_engine
 from reception.migrate import alembic_config, downgrade, upgrade
@@ -26,17 +27,58 @@ def _schema_differences(connection: Connection) -> list[object]:
     return compare_metadata(MigrationContext.configure(connection), Base.metadata)
 
 
+TABLES = {"tickets", "staff_users", "staff_sessions", "ticket_notes", "ticket_events"}
+
+
 async def test_upgrade_matches_models_and_downgrade_removes_tables(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
         await upgrade(engine)
         await upgrade(engine)  # running again is harmless
         async with engine.connect() as connection:
-            assert {"tickets", "alembic_version"} <= await connection.run_sync(_table_names)
+            assert await connection.run_sync(_table_names) == {*TABLES, "alembic_version"}
             assert await connection.run_sync(_schema_differences) == []
         await downgrade(engine)
         async with engine.connect() as connection:
-            assert "tickets" not in await connection.run_sync(_table_names)
+            assert await connection.run_sync(_table_names) == {"alembic_version"}
+    finally:
+        await engine.dispose()
+
+
+async def test_existing_tickets_survive_the_upgrade_and_the_way_back(database_url: str) -> None:
+    engine = create_engine(database_url)
+    row = {
+        "reference": "SO-2026-00001",
+        "kind": "request",
+        "status": "new",
+        "records": "{}",
+        "language": "en",
+        "channel": "telegram",
+        "channel_address": "1",
+        "transcript": "[]",
+        "at": datetime(2026, 1, 1, tzinfo=UTC),
+    }
+    insert = text(
+        "INSERT INTO tickets (reference, kind, status, records, language, channel,"
+        " channel_address, transcript, created_at, updated_at) VALUES (:reference, :kind,"
+        " :status, :records, :language, :channel, :channel_address, :transcript, :at, :at)"
+    )
+    try:
+        await upgrade(engine, "0001")
+        async with engine.begin() as connection:
+            await connection.execute(insert, row)
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            migrated = await connection.execute(
+                text("SELECT reference, version, assignee_id FROM tickets")
+            )
+            assert migrated.all() == [("SO-2026-00001", 1, None)]
+        await downgrade(engine, "0001")
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_table_names) == {"tickets", "alembic_version"}
+            kept = await connection.execute(text("SELECT reference FROM tickets"))
+            assert kept.scalars().all() == ["SO-2026-00001"]
+        await downgrade(engine)
     finally:
         await engine.dispose()
 

@@ -1,0 +1,16 @@
+"""The typed keys under which the app keeps what its handlers share."""
+
+from __future__ import annotations
+
+import jinja2
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from .bot_client import BotClient
+from .settings import Settings
+
+SETTINGS_KEY = web.AppKey("settings", Settings)
+ENGINE_KEY = web.AppKey("engine", AsyncEngine)
+SESSIONMAKER_KEY = web.AppKey("sessionmaker", async_sessionmaker[AsyncSession])
+BOT_KEY = web.AppKey("bot", BotClient)
+TEMPLATES_KEY = web.AppKey("templates", jinja2.Environment)

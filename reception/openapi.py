@@ -1,0 +1,298 @@
+"""The OpenAPI 3.1 document of the ticket API, generated from the models the API validates with."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from .models import IDEMPOTENCY_KEY_LENGTH
+from .schemas import (
+    ErrorResponse,
+    History,
+    MessageCreate,
+    NoteCreate,
+    NoteOut,
+    TicketCreate,
+    TicketListQuery,
+    TicketOut,
+    TicketPage,
+    TicketUpdate,
+    TranscriptEntryOut,
+)
+
+REF_TEMPLATE = "#/components/schemas/{model}"
+TICKET_PATH = "/api/v1/tickets/{reference}"
+
+ERROR_REASONS = {
+    400: "The body is not a JSON object, or the query string is invalid.",
+    401: "The bearer token is missing or wrong.",
+    404: "No ticket has this reference.",
+    409: "The workflow does not allow this status change, or the ticket changed meanwhile.",
+    413: "The body is too large.",
+    415: "The body is not JSON.",
+    422: "A field is missing or invalid (each one is listed in details).",
+    502: "The bot could not deliver the message; it was not added to the transcript.",
+}
+BODY_ERRORS = (400, 413, 415, 422)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One documented endpoint: what it takes and what it answers."""
+
+    method: Literal["get", "post", "patch"]
+    path: str
+    operation_id: str
+    summary: str
+    responses: dict[int, tuple[str, type[BaseModel]]]
+    body: type[BaseModel] | None = None
+    errors: tuple[int, ...] = ()
+    query: type[BaseModel] | None = None
+    idempotency_key: bool = False
+    description: str = ""
+    tags: tuple[str, ...] = field(default=("tickets",))
+
+
+OPERATIONS = (
+    Operation(
+        "post",
+        "/api/v1/tickets",
+        "createTicket",
+        "Create a ticket (an Idempotency-Key makes retries safe)",
+        {
+            201: ("The ticket was created.", TicketOut),
+            200: ("A ticket already exists under this Idempotency-Key.", TicketOut),
+        },
+        body=TicketCreate,
+        errors=BODY_ERRORS,
+        idempotency_key=True,
+        description="contact.phone is required unless kind is 'callback'.",
+    ),
+    Operation(
+        "get",
+        "/api/v1/tickets",
+        "listTickets",
+        "List tickets, newest first, with filters and pagination",
+        {200: ("One page of tickets.", TicketPage)},
+        errors=(400,),
+        query=TicketListQuery,
+        description=(
+            "Filter by channel and channel_address to find one conversation's own tickets."
+        ),
+    ),
+    Operation(
+        "get",
+        TICKET_PATH,
+        "getTicket",
+        "Return one ticket",
+        {200: ("The ticket.", TicketOut)},
+        errors=(404,),
+    ),
+    Operation(
+        "patch",
+        TICKET_PATH,
+        "updateTicket",
+        "Change a ticket's status along the workflow, and/or its assignee",
+        {200: ("The updated ticket.", TicketOut)},
+        body=TicketUpdate,
+        errors=(*BODY_ERRORS, 404, 409),
+        description=(
+            "Workflow: new → in_progress → waiting_for_records → appointment_scheduled → closed; "
+            "in_progress → appointment_scheduled is allowed too; any open status → cancelled. "
+            "Closed and cancelled are final. Setting the current status again changes nothing."
+        ),
+    ),
+    Operation(
+        "post",
+        f"{TICKET_PATH}/notes",
+        "addNote",
+        "Add an internal note (the patient never sees it)",
+        {201: ("The note.", NoteOut)},
+        body=NoteCreate,
+        errors=(*BODY_ERRORS, 404, 409),
+    ),
+    Operation(
+        "post",
+        f"{TICKET_PATH}/messages",
+        "messagePatient",
+        "Send a message to the patient through the bot, and add it to the transcript",
+        {201: ("The message was delivered; this is its transcript line.", TranscriptEntryOut)},
+        body=MessageCreate,
+        errors=(*BODY_ERRORS, 404, 409, 502),
+    ),
+    Operation(
+        "get",
+        f"{TICKET_PATH}/history",
+        "getTicketHistory",
+        "Return the ticket's audit log, oldest first",
+        {200: ("Who changed what, and when.", History)},
+        errors=(404,),
+    ),
+)
+
+
+@cache
+def _document() -> dict[str, Any]:
+    """Build the document once."""
+    refs, schemas = _component_schemas()
+    paths: dict[str, dict[str, Any]] = {}
+    for operation in OPERATIONS:
+        paths.setdefault(operation.path, {})[operation.method] = _operation(
+            operation, refs, schemas
+        )
+    paths["/api/v1/openapi.json"] = {"get": _openapi_operation()}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Reception ticket API",
+            "version": "1.0.0",
+            "description": "Tickets handed over by the second-opinion assistant.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+    }
+
+
+def build_document() -> dict[str, Any]:
+    """Return the OpenAPI document (a fresh copy the caller may change)."""
+    return copy.deepcopy(_document())
+
+
+def _component_schemas() -> tuple[dict[tuple[type[BaseModel], str], str], dict[str, Any]]:
+    """Generate the JSON schemas of every model, as reusable components."""
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [(ErrorResponse, "serialization")]
+    for operation in OPERATIONS:
+        models.extend((model, "serialization") for _, model in operation.responses.values())
+        for model in (operation.body, operation.query):
+            if model is not None:
+                models.append((model, "validation"))
+    unique = list(dict.fromkeys(models))
+    keys, top = models_json_schema(unique, ref_template=REF_TEMPLATE)
+    refs = {key: value["$ref"] for key, value in keys.items()}
+    return refs, top.get("$defs", {})
+
+
+def _operation(
+    operation: Operation,
+    refs: dict[tuple[type[BaseModel], str], str],
+    schemas: dict[str, Any],
+) -> dict[str, Any]:
+    """Describe one operation."""
+    described: dict[str, Any] = {
+        "operationId": operation.operation_id,
+        "summary": operation.summary,
+        "tags": list(operation.tags),
+        "parameters": _parameters(operation, refs, schemas),
+        "responses": _responses(operation, refs),
+    }
+    if operation.description:
+        described["description"] = operation.description
+    if operation.body is not None:
+        described["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _ref(refs[(operation.body, "validation")])}},
+        }
+    return described
+
+
+def _parameters(
+    operation: Operation,
+    refs: dict[tuple[type[BaseModel], str], str],
+    schemas: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """Describe the path, header and query parameters of an operation."""
+    parameters: list[dict[str, Any]] = []
+    if "{reference}" in operation.path:
+        parameters.append(
+            {
+                "name": "reference",
+                "in": "path",
+                "required": True,
+                "description": "The ticket's reference, e.g. SO-2026-00042.",
+                "schema": {"type": "string"},
+            }
+        )
+    if operation.idempotency_key:
+        parameters.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "description": "The same key always returns the same ticket.",
+                "schema": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": IDEMPOTENCY_KEY_LENGTH,
+                    "pattern": "^[!-~]([ -~]*[!-~])?$",
+                },
+            }
+        )
+    if operation.query is not None:
+        name = refs[(operation.query, "validation")].rsplit("/", 1)[1]
+        parameters.extend(_query_parameters(schemas.pop(name)))
+    return parameters
+
+
+def _query_parameters(model_schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """Turn a query model's properties into optional query parameters (null is not sent)."""
+    parameters = []
+    for name, schema in model_schema["properties"].items():
+        property_schema = dict(schema)
+        description = property_schema.pop("description", None)
+        property_schema.pop("title", None)
+        options = property_schema.pop("anyOf", None)
+        if options is not None:
+            property_schema.update(next(o for o in options if o.get("type") != "null"))
+        parameter = {"name": name, "in": "query", "required": False, "schema": property_schema}
+        if description:
+            parameter["description"] = description
+        parameters.append(parameter)
+    return parameters
+
+
+def _responses(
+    operation: Operation, refs: dict[tuple[type[BaseModel], str], str]
+) -> dict[str, Any]:
+    """Describe the success and error answers of an operation."""
+    responses: dict[str, Any] = {}
+    for status, (description, model) in sorted(operation.responses.items()):
+        responses[str(status)] = _json_response(description, refs[(model, "serialization")])
+    error_ref = refs[(ErrorResponse, "serialization")]
+    for status in sorted({*operation.errors, 401}):
+        responses[str(status)] = _json_response(ERROR_REASONS[status], error_ref)
+    return responses
+
+
+def _openapi_operation() -> dict[str, Any]:
+    """Describe the endpoint that serves this document."""
+    return {
+        "operationId": "getOpenApiDocument",
+        "summary": "This OpenAPI document",
+        "tags": ["meta"],
+        "responses": {
+            "200": {
+                "description": "The OpenAPI 3.1 document.",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+            "401": _json_response(ERROR_REASONS[401], REF_TEMPLATE.format(model="ErrorResponse")),
+        },
+    }
+
+
+def _json_response(description: str, ref: str) -> dict[str, Any]:
+    """Describe a JSON answer with a schema reference."""
+    return {"description": description, "content": {"application/json": {"schema": _ref(ref)}}}
+
+
+def _ref(ref: str) -> dict[str, str]:
+    """Return a JSON reference object."""
+    return {"$ref": ref}

@@ -1,36 +1,70 @@
-"""Command line: `python -m reception [serve]` runs the service, `migrate` upgrades the database."""
+"""Command line: `python -m reception [serve]` runs the service, `migrate` upgrades the database,
+`create-user` creates a staff account (the first admin, for instance)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
 import sys
 
 from aiohttp import web
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.engine import make_url
 
+from . import accounts
+from .access_log import PathOnlyAccessLogger
 from .app import create_app
-from .db import create_engine
+from .db import create_engine, create_sessionmaker
 from .migrate import upgrade
+from .models import StaffRole
+from .passwords import WeakPassword, check_strength
+from .schemas import StaffEmail
 from .settings import Settings, SettingsError, database_url_from_env
 
 logger = logging.getLogger("reception")
 
 
+class UsageError(Exception):
+    """The command line asks for something that cannot be done."""
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the chosen command."""
-    parser = argparse.ArgumentParser(prog="python -m reception", description=__doc__)
-    parser.add_argument("command", nargs="?", choices=("serve", "migrate"), default="serve")
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        return migrate() if args.command == "migrate" else serve()
-    except SettingsError as exc:
+        if args.command == "migrate":
+            return migrate()
+        if args.command == "create-user":
+            return create_user(args)
+        return serve()
+    except (SettingsError, UsageError) as exc:
         logger.error("%s", exc)
         return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    """Describe the commands and their options."""
+    parser = argparse.ArgumentParser(prog="python -m reception", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("serve", help="run the web service (the default)")
+    commands.add_parser("migrate", help="upgrade the database to the latest revision")
+    create = commands.add_parser("create-user", help="create a staff account")
+    create.add_argument("--email", required=True, help="the account's e-mail, used to log in")
+    create.add_argument(
+        "--role", required=True, choices=[role.value for role in StaffRole], help="what it may do"
+    )
+    create.add_argument("--name", default=None, help="the person's name (optional)")
+    create.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input instead of prompting",
+    )
+    return parser
 
 
 def serve() -> int:
@@ -44,7 +78,13 @@ def serve() -> int:
         make_url(settings.database_url).get_backend_name(),
         settings.migrate_on_start,
     )
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        access_log_class=PathOnlyAccessLogger,
+    )
     return 0
 
 
@@ -53,6 +93,56 @@ def migrate() -> int:
     asyncio.run(_upgrade_to_head(database_url_from_env()))
     logger.info("reception database is at the latest revision")
     return 0
+
+
+def create_user(args: argparse.Namespace) -> int:
+    """Create a staff account, migrating the database first."""
+    email = _checked_email(args.email)
+    password = _read_password(from_stdin=args.password_stdin)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    asyncio.run(
+        _create_user(database_url_from_env(), email, password, StaffRole(args.role), args.name)
+    )
+    logger.info("created a staff account with the %s role", args.role)
+    return 0
+
+
+def _checked_email(raw: str) -> str:
+    """Return a valid, lower-cased e-mail address, or raise UsageError."""
+    try:
+        return TypeAdapter(StaffEmail).validate_python(raw.strip())
+    except ValidationError:
+        raise UsageError("--email must be an e-mail address such as ana@example.org.") from None
+
+
+def _read_password(*, from_stdin: bool) -> str:
+    """Read the new password from standard input or from two prompts."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat the password: ") != password:
+            raise UsageError("The two passwords differ.")
+    try:
+        check_strength(password)
+    except WeakPassword as exc:
+        raise UsageError(str(exc)) from None
+    return password
+
+
+async def _create_user(
+    url: str, email: str, password: str, role: StaffRole, name: str | None
+) -> None:
+    """Open the database, upgrade it, create the account, and close it."""
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+        async with create_sessionmaker(engine)() as session:
+            await accounts.create_user(session, email, password, role, name)
+    except accounts.AccountExists as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        await engine.dispose()
 
 
 async def _upgrade_to_head(url: str) -> None:

@@ -3,27 +3,43 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
+import aiohttp
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .api import SESSIONMAKER_KEY, bearer_auth_middleware, error_middleware, routes
+from . import accounts_views, inbox, staff_auth
+from .api import bearer_auth_middleware, error_middleware, routes
+from .appkeys import BOT_KEY, ENGINE_KEY, SESSIONMAKER_KEY, SETTINGS_KEY, TEMPLATES_KEY
+from .bot_client import BotClient
 from .db import create_engine, create_sessionmaker
 from .migrate import upgrade
+from .pages import page_errors_middleware, security_headers_middleware, template_environment
 from .settings import Settings
 
-SETTINGS_KEY = web.AppKey("settings", Settings)
-ENGINE_KEY = web.AppKey("engine", AsyncEngine)
+__all__ = ["ENGINE_KEY", "SETTINGS_KEY", "create_app"]
+
+STATIC = Path(__file__).parent / "static"
 
 
 def create_app(settings: Settings) -> web.Application:
     """Build the reception web application from its settings."""
     app = web.Application(
-        middlewares=[error_middleware, bearer_auth_middleware(settings.api_token)]
+        middlewares=[
+            security_headers_middleware,
+            error_middleware,
+            page_errors_middleware,
+            bearer_auth_middleware(settings.api_token),
+        ]
     )
     app[SETTINGS_KEY] = settings
+    app[TEMPLATES_KEY] = template_environment()
     app.add_routes(routes)
-    app.cleanup_ctx.append(database_ctx)
+    app.add_routes(staff_auth.routes)
+    app.add_routes(inbox.routes)
+    app.add_routes(accounts_views.routes)
+    app.router.add_static("/static/", STATIC, name="static")
+    app.cleanup_ctx.extend([database_ctx, bot_ctx])
     return app
 
 
@@ -39,3 +55,13 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await engine.dispose()
+
+
+async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Keep one HTTP session to the bot for the app's lifetime."""
+    settings = app[SETTINGS_KEY]
+    async with aiohttp.ClientSession() as session:
+        app[BOT_KEY] = BotClient(
+            settings.bot_url, settings.api_token, session, settings.bot_timeout_seconds
+        )
+        yield

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/reception.db"
+DEFAULT_BOT_URL = "http://127.0.0.1:8000"
+MIN_SESSION_SECRET_LENGTH = 16
 
 _URL_PREFIXES = (
     ("postgresql://", "postgresql+asyncpg://"),
@@ -26,15 +28,24 @@ class Settings:
     """Everything the reception process needs to know about its surroundings."""
 
     api_token: str
+    session_secret: str
     database_url: str = DEFAULT_DATABASE_URL
     host: str = "127.0.0.1"
     port: int = 8080
     migrate_on_start: bool = True
+    bot_url: str = DEFAULT_BOT_URL
+    bot_timeout_seconds: float = 10.0
+    secure_cookies: bool = False
+    session_hours: int = 12
 
     def __post_init__(self) -> None:
-        """Refuse an empty API token, whoever built the settings."""
+        """Refuse an empty API token or a short session secret, whoever built the settings."""
         if not self.api_token:
             raise SettingsError("The reception API token must not be empty.")
+        if len(self.session_secret) < MIN_SESSION_SECRET_LENGTH:
+            raise SettingsError(
+                f"The session secret must be at least {MIN_SESSION_SECRET_LENGTH} characters."
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -42,10 +53,13 @@ class Settings:
         env = os.environ if environ is None else environ
         return cls(
             api_token=_required(env, "RECEPTION_API_TOKEN"),
+            session_secret=_session_secret(env),
             database_url=database_url_from_env(env),
             host=env.get("RECEPTION_HOST", "").strip() or "127.0.0.1",
             port=_port(env, "RECEPTION_PORT", default=8080),
             migrate_on_start=_flag(env, "RECEPTION_MIGRATE_ON_START", default=True),
+            bot_url=_bot_url(env),
+            secure_cookies=_flag(env, "RECEPTION_SECURE_COOKIES", default=False),
         )
 
 
@@ -72,6 +86,30 @@ def _required(env: Mapping[str, str], name: str) -> str:
             f"'Authorization: Bearer <token>'."
         )
     return value
+
+
+def _session_secret(env: Mapping[str, str]) -> str:
+    """Return the secret that signs staff session cookies."""
+    name = "RECEPTION_SESSION_SECRET"
+    value = env.get(name, "").strip()
+    if not value:
+        raise SettingsError(
+            f"{name} is not set. Set it to a long random string (e.g. `openssl rand -hex 32`); "
+            f"it signs the staff session cookies."
+        )
+    if len(value) < MIN_SESSION_SECRET_LENGTH:
+        raise SettingsError(f"{name} must be at least {MIN_SESSION_SECRET_LENGTH} characters.")
+    return value
+
+
+def _bot_url(env: Mapping[str, str]) -> str:
+    """Return where the bot listens, from BOT_URL or else BOT_PORT on loopback."""
+    url = env.get("BOT_URL", "").strip().rstrip("/")
+    if url:
+        if not url.startswith(("http://", "https://")):
+            raise SettingsError(f"BOT_URL must start with http:// or https://, not {url!r}.")
+        return url
+    return f"http://127.0.0.1:{_port(env, 'BOT_PORT', default=8000)}"
 
 
 def _port(env: Mapping[str, str], name: str, *, default: int) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -11,13 +12,18 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _environment(**extra: str) -> dict[str, str]:
     """Return a child-process environment with the given variables added."""
-    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key != "DATABASE_URL" and not key.startswith("RECEPTION_")
+    }
     return {**env, **extra}
 
 
@@ -79,6 +85,7 @@ def test_serve_command_starts_and_logs_one_line(tmp_path: Path) -> None:
     env = _environment(
         DATABASE_URL=f"sqlite:///{tmp_path / 'reception.db'}",
         RECEPTION_API_TOKEN="secret",
+        RECEPTION_SESSION_SECRET="cli-test-session-secret",
         RECEPTION_PORT=str(port),
     )
     with subprocess.Popen(
@@ -114,3 +121,82 @@ def test_serve_command_without_token_explains_itself(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "RECEPTION_API_TOKEN is not set" in result.stderr
+
+
+def test_serve_command_without_session_secret_explains_itself(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "reception", "serve"],
+        env=_environment(RECEPTION_API_TOKEN="secret"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "RECEPTION_SESSION_SECRET is not set" in result.stderr
+
+
+def _create_user(tmp_path: Path, *args: str, password: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m reception create-user` with the password on standard input."""
+    return subprocess.run(
+        [sys.executable, "-m", "reception", "create-user", *args, "--password-stdin"],
+        env=_environment(DATABASE_URL=f"sqlite:///{tmp_path / 'reception.db'}"),
+        cwd=tmp_path,
+        input=f"{password}\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _stored_accounts(tmp_path: Path) -> list[tuple[str, str, bool, str]]:
+    """Return (email, role, active, password hash) of every account in the database."""
+    with sqlite3.connect(tmp_path / "reception.db") as connection:
+        return connection.execute(
+            "SELECT email, role, active, password_hash FROM staff_users ORDER BY id"
+        ).fetchall()
+
+
+def test_create_user_makes_the_first_admin(tmp_path: Path) -> None:
+    password = "a long admin password"
+    result = _create_user(
+        tmp_path, "--email", "Admin@Example.org", "--role", "admin", password=password
+    )
+    assert result.returncode == 0, result.stderr
+    assert "created a staff account with the admin role" in result.stderr
+    assert password not in result.stderr + result.stdout
+    assert "admin@example.org" not in result.stderr.lower()
+    [(email, role, active, password_hash)] = _stored_accounts(tmp_path)
+    assert (email, role, active) == ("admin@example.org", "admin", 1)
+    assert password_hash.startswith("$argon2id$")
+    assert PasswordHasher().verify(password_hash, password)
+
+
+@pytest.mark.parametrize(
+    ("args", "password", "message"),
+    [
+        (["--email", "a@example.org", "--role", "admin"], "short", "at least 12 characters"),
+        (["--email", "not-an-email", "--role", "admin"], "a long admin password", "--email"),
+    ],
+    ids=["weak-password", "bad-email"],
+)
+def test_create_user_refuses_bad_input(
+    tmp_path: Path, args: list[str], password: str, message: str
+) -> None:
+    result = _create_user(tmp_path, *args, password=password)
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_create_user_refuses_a_duplicate_and_unknown_roles(tmp_path: Path) -> None:
+    args = ["--email", "ana@example.org", "--role", "reception"]
+    assert _create_user(tmp_path, *args, password="a long password!").returncode == 0
+    again = _create_user(tmp_path, *args, password="another long one")
+    assert again.returncode == 2
+    assert "already exists" in again.stderr
+    boss = _create_user(tmp_path, "--email", "b@example.org", "--role", "boss", password="x" * 12)
+    assert boss.returncode == 2
+    assert "invalid choice" in boss.stderr
+    assert len(_stored_accounts(tmp_path)) == 1

@@ -1,0 +1,116 @@
+"""The admin's accounts page: list staff accounts, create one, deactivate or reactivate one."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from pydantic import TypeAdapter, ValidationError
+
+from . import accounts
+from .appkeys import SESSIONMAKER_KEY
+from .models import StaffRole
+from .pages import error_page, render
+from .passwords import WeakPassword, check_strength
+from .schemas import ShortText, StaffEmail
+from .staff_auth import Staff, checked_form, require_admin, require_staff
+
+routes = web.RouteTableDef()
+
+_EMAIL = TypeAdapter(StaffEmail)
+_NAME = TypeAdapter(ShortText | None)
+
+
+@routes.get("/accounts", name="accounts")
+async def accounts_page(request: web.Request) -> web.StreamResponse:
+    """List the staff accounts, with a form to create one."""
+    staff = await _admin(request)
+    return await _page(request, staff, notice=_notice(request.query.get("done", "")))
+
+
+@routes.post("/accounts")
+async def create_account(request: web.Request) -> web.StreamResponse:
+    """Create a staff account with a first password the admin hands over."""
+    staff = await _admin(request)
+    form = await checked_form(request, staff)
+    draft = {key: form.get(key, "") for key in ("email", "name", "role")}
+    try:
+        email = _EMAIL.validate_python(draft["email"].strip())
+        name = _NAME.validate_python(draft["name"].strip() or None)
+        role = StaffRole(draft["role"])
+        check_strength(form.get("password", ""))
+    except (ValidationError, ValueError) as exc:
+        return await _page(request, staff, error=_problem(exc), draft=draft, status=422)
+    async with request.app[SESSIONMAKER_KEY]() as session:
+        try:
+            await accounts.create_user(session, email, form.get("password", ""), role, name)
+        except accounts.AccountExists as exc:
+            return await _page(request, staff, error=str(exc), draft=draft, status=409)
+    raise web.HTTPSeeOther("/accounts?done=created")
+
+
+@routes.post("/accounts/{user_id:\\d+}/active")
+async def set_active(request: web.Request) -> web.StreamResponse:
+    """Deactivate (signing out everywhere) or reactivate an account."""
+    staff = await _admin(request)
+    form = await checked_form(request, staff)
+    user_id = int(request.match_info["user_id"])
+    active = form.get("active") == "1"
+    if user_id == staff.user.id and not active:
+        error = "You cannot deactivate your own account."
+        return await _page(request, staff, error=error, status=409)
+    async with request.app[SESSIONMAKER_KEY]() as session:
+        try:
+            await accounts.set_active(session, user_id, active)
+        except accounts.AccountNotFound as exc:
+            return error_page(request, 404, "No such account", str(exc))
+    raise web.HTTPSeeOther(f"/accounts?done={'activated' if active else 'deactivated'}")
+
+
+async def _admin(request: web.Request) -> Staff:
+    """Return the signed-in admin, or refuse."""
+    staff = await require_staff(request)
+    require_admin(request, staff)
+    return staff
+
+
+async def _page(
+    request: web.Request,
+    staff: Staff,
+    *,
+    notice: str | None = None,
+    error: str | None = None,
+    draft: dict[str, str] | None = None,
+    status: int = 200,
+) -> web.Response:
+    """Render the accounts page."""
+    async with request.app[SESSIONMAKER_KEY]() as session:
+        users = await accounts.list_users(session)
+    return render(
+        request,
+        "accounts.html",
+        status=status,
+        staff=staff,
+        csrf_token=staff.csrf_token,
+        users=users,
+        roles=[role.value for role in StaffRole],
+        notice=notice,
+        error=error,
+        draft=draft or {"email": "", "name": "", "role": StaffRole.RECEPTION.value},
+    )
+
+
+def _notice(done: str) -> str | None:
+    """Return the confirmation to show after a change."""
+    return {
+        "created": "Account created. Give the person their password in person or by phone.",
+        "deactivated": "Account deactivated; it was signed out everywhere.",
+        "activated": "Account reactivated.",
+    }.get(done)
+
+
+def _problem(exc: Exception) -> str:
+    """Say which field of the new account is wrong."""
+    if isinstance(exc, WeakPassword):
+        return str(exc)
+    if isinstance(exc, ValidationError):
+        return "Check the e-mail address and the name (at most 200 characters)."
+    return "Choose one of the roles."

@@ -1,0 +1,307 @@
+"""The staff inbox: the ticket list (kept fresh by a short poll) and the ticket page."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+from multidict import MultiDictProxy
+from pydantic import ValidationError
+
+from . import queries
+from .appkeys import BOT_KEY, SESSIONMAKER_KEY
+from .bot_client import DeliveryFailed
+from .messaging import message_patient
+from .models import OPEN_STATUSES, RecordState, Ticket, TicketStatus, utcnow
+from .pages import age, error_page, label, render, when
+from .schemas import MessageCreate, NoteCreate
+from .staff_auth import (
+    NotSignedIn,
+    Staff,
+    checked_form,
+    current_staff,
+    require_staff,
+    require_ticket_work,
+)
+
+PAGE_SIZE = 50
+STATUS_CHOICES = ("open", "all", *(status.value for status in TicketStatus))
+MISSING_RECORDS = frozenset({RecordState.NOT_YET.value, RecordState.UNKNOWN.value})
+DONE_MESSAGES = {
+    "status": "Status changed.",
+    "assigned": "The ticket is assigned to you.",
+    "unassigned": "The ticket is no longer assigned.",
+    "note": "Note added.",
+    "message": "Message delivered to the patient.",
+}
+
+routes = web.RouteTableDef()
+
+
+@dataclass(frozen=True, slots=True)
+class ListView:
+    """What the staff asked the list to show."""
+
+    status: str = "open"
+    department: str = ""
+    q: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_query(cls, query: MultiDictProxy[str]) -> ListView:
+        """Read the list's filters from a query string, ignoring values that make no sense."""
+        status = query.get("status", "open")
+        page = query.get("page", "1")
+        return cls(
+            status=status if status in STATUS_CHOICES else "open",
+            department=query.get("department", "").strip()[:200],
+            q=query.get("q", "").strip()[:200],
+            page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1,
+        )
+
+    @property
+    def filters(self) -> queries.TicketFilters:
+        """Return the query filters for this view."""
+        statuses: tuple[TicketStatus, ...] = ()
+        if self.status == "open":
+            statuses = OPEN_STATUSES
+        elif self.status != "all":
+            statuses = (TicketStatus(self.status),)
+        return queries.TicketFilters(
+            statuses=statuses, department=self.department or None, text=self.q or None
+        )
+
+    def query_string(self, **changes: Any) -> str:
+        """Return the query string of this view, with some values changed."""
+        values = {"status": self.status, "department": self.department, "q": self.q}
+        values.update({"page": str(self.page)}, **{k: str(v) for k, v in changes.items()})
+        return urlencode({key: value for key, value in values.items() if value})
+
+
+@routes.get("/")
+async def root(request: web.Request) -> web.StreamResponse:
+    """Send staff to the inbox."""
+    raise web.HTTPSeeOther("/inbox")
+
+
+@routes.get("/inbox", name="inbox")
+async def inbox_page(request: web.Request) -> web.StreamResponse:
+    """Show the ticket list, new tickets first."""
+    staff = await require_staff(request)
+    view = ListView.from_query(request.query)
+    async with request.app[SESSIONMAKER_KEY]() as session:
+        page = await _list(session, view)
+        departments = await queries.list_departments(session)
+    rows = [_row(ticket) for ticket in page.items]
+    return render(
+        request,
+        "inbox.html",
+        staff=staff,
+        csrf_token=staff.csrf_token,
+        view=view,
+        rows=rows,
+        total=page.total,
+        signature=_signature(rows),
+        pages=max(1, -(-page.total // PAGE_SIZE)),
+        statuses=STATUS_CHOICES,
+        departments=departments,
+    )
+
+
+@routes.get("/inbox/tickets.json", name="inbox_feed")
+async def inbox_feed(request: web.Request) -> web.Response:
+    """Return the list's rows as JSON, for the page to refresh itself without a reload."""
+    try:
+        await current_staff(request)
+    except NotSignedIn:
+        return web.json_response({"error": "signed_out"}, status=401)
+    view = ListView.from_query(request.query)
+    async with request.app[SESSIONMAKER_KEY]() as session:
+        page = await _list(session, view)
+    rows = [_row(ticket) for ticket in page.items]
+    return web.json_response({"rows": rows, "total": page.total, "signature": _signature(rows)})
+
+
+@routes.get("/inbox/tickets/{reference}", name="ticket_page")
+async def ticket_page(request: web.Request) -> web.StreamResponse:
+    """Show one ticket: summary, checklist, contact, transcript, notes, history and actions."""
+    staff = await require_staff(request)
+    done = DONE_MESSAGES.get(request.query.get("done", ""))
+    return await _ticket_page(request, staff, notice=done)
+
+
+@routes.post("/inbox/tickets/{reference}/status")
+async def change_status(request: web.Request) -> web.StreamResponse:
+    """Move the ticket along the workflow."""
+    staff, form = await _worker_form(request)
+    try:
+        status = TicketStatus(form.get("status", ""))
+    except ValueError:
+        return await _ticket_page(request, staff, error="Choose a status.", status=422)
+    actor = queries.Actor.staff(staff.user)
+    async with request.app[SESSIONMAKER_KEY]() as session:
+        try:
+            await queries.update_ticket(session, _reference(request), actor, status=status)
+        except (queries.TransitionNotAllowed, queries.TicketChanged) as exc:
+            return await _ticket_page(request, staff, error=str(exc), status=409)
+    raise _done(request, "status")
+
+
+@routes.post("/inbox/tickets/{reference}/assignee")
+async def change_assignee(request: web.Request) -> web.StreamResponse:
+    """Assign the ticket to the signed-in staff member, or to nobody."""
+    staff, form = await _worker_form(request)
+    to_me = form.get("assignee") == "me"
+    actor = queries.Actor.staff(staff.user)
+    async with request.app[SESSIONMAKER_KEY]() as session:
+        try:
+            await queries.update_ticket(
+                session,
+                _reference(request),
+                actor,
+                assign=True,
+                assignee=staff.user.email if to_me else None,
+            )
+        except queries.TicketChanged as exc:
+            return await _ticket_page(request, staff, error=str(exc), status=409)
+    raise _done(request, "assigned" if to_me else "unassigned")
+
+
+@routes.post("/inbox/tickets/{reference}/notes")
+async def add_note(request: web.Request) -> web.StreamResponse:
+    """Add an internal note."""
+    staff, form = await _worker_form(request)
+    text = form.get("text", "")
+    try:
+        data = NoteCreate(text=text)
+    except ValidationError:
+        error = "Write a note of 1 to 5000 characters."
+        return await _ticket_page(request, staff, error=error, status=422, note=text)
+    async with request.app[SESSIONMAKER_KEY]() as session:
+        await queries.add_note(
+            session, _reference(request), data.text, queries.Actor.staff(staff.user)
+        )
+    raise _done(request, "note")
+
+
+@routes.post("/inbox/tickets/{reference}/messages")
+async def send_message(request: web.Request) -> web.StreamResponse:
+    """Send a message to the patient through the bot."""
+    staff, form = await _worker_form(request)
+    text = form.get("text", "")
+    try:
+        data = MessageCreate(text=text)
+    except ValidationError:
+        error = "Write a message of 1 to 3500 characters."
+        return await _ticket_page(request, staff, error=error, status=422, message=text)
+    async with request.app[SESSIONMAKER_KEY]() as session:
+        try:
+            await message_patient(
+                session,
+                request.app[BOT_KEY],
+                _reference(request),
+                data.text,
+                queries.Actor.staff(staff.user),
+            )
+        except DeliveryFailed as exc:
+            return await _ticket_page(request, staff, error=str(exc), status=502, message=text)
+    raise _done(request, "message")
+
+
+async def _worker_form(request: web.Request) -> tuple[Staff, MultiDictProxy[str]]:
+    """Check that a signed-in staff member may change tickets, and read the CSRF-checked form."""
+    staff = await require_staff(request)
+    require_ticket_work(request, staff)
+    return staff, await checked_form(request, staff)
+
+
+async def _ticket_page(
+    request: web.Request,
+    staff: Staff,
+    *,
+    notice: str | None = None,
+    error: str | None = None,
+    status: int = 200,
+    note: str = "",
+    message: str = "",
+) -> web.Response:
+    """Render the ticket page, with a notice or an error and any draft text kept."""
+    async with request.app[SESSIONMAKER_KEY]() as session:
+        try:
+            ticket = await queries.get_ticket(session, _reference(request))
+        except queries.TicketNotFound:
+            return error_page(request, 404, "No such ticket", "No ticket has this reference.")
+        history = await queries.ticket_history(session, ticket)
+    return render(
+        request,
+        "ticket.html",
+        status=status,
+        staff=staff,
+        csrf_token=staff.csrf_token,
+        ticket=ticket,
+        history=history,
+        next_statuses=queries.allowed_next(ticket.status),
+        records=_records(ticket),
+        can_work=staff.role.works_tickets,
+        notice=notice,
+        error=error,
+        note_draft=note,
+        message_draft=message,
+    )
+
+
+async def _list(session: Any, view: ListView) -> queries.TicketSlice:
+    """Return the page of tickets a list view shows."""
+    offset = (view.page - 1) * PAGE_SIZE
+    return await queries.list_tickets(
+        session, view.filters, limit=PAGE_SIZE, offset=offset, new_first=True
+    )
+
+
+def _row(ticket: Ticket) -> dict[str, Any]:
+    """Return what the list shows of a ticket, ready for a template or JSON."""
+    return {
+        "reference": ticket.reference,
+        "url": f"/inbox/tickets/{ticket.reference}",
+        "status": ticket.status,
+        "status_label": label(ticket.status),
+        "kind_label": label(ticket.kind),
+        "received": when(ticket.created_at),
+        "received_iso": ticket.created_at.isoformat(),
+        "age": age(ticket.created_at, utcnow()),
+        "department": label(ticket.department),
+        "cancer_type": label(ticket.cancer_type),
+        "name": ticket.contact_name or "—",
+        "channel": label(ticket.channel),
+        "assignee": ticket.assignee.email if ticket.assignee else "—",
+        "missing_records": sum(state in MISSING_RECORDS for state in ticket.records.values()),
+    }
+
+
+def _records(ticket: Ticket) -> list[dict[str, Any]]:
+    """Return the checklist items, missing ones first."""
+    items = [
+        {"item": label(item), "state": state, "missing": state in MISSING_RECORDS}
+        for item, state in ticket.records.items()
+    ]
+    return sorted(items, key=lambda entry: not entry["missing"])
+
+
+def _signature(rows: list[dict[str, Any]]) -> str:
+    """Return a short fingerprint of the rows, so the page redraws only when something changed."""
+    text = json.dumps(rows, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _reference(request: web.Request) -> str:
+    """Return the ticket reference in the URL."""
+    return request.match_info["reference"]
+
+
+def _done(request: web.Request, what: str) -> web.HTTPSeeOther:
+    """Send the browser back to the ticket page with a notice (post/redirect/get)."""
+    return web.HTTPSeeOther(f"/inbox/tickets/{_reference(request)}?done={what}#notice")

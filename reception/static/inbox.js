@@ -1,0 +1,89 @@
+// Reception inbox: refresh the ticket list without a reload when tickets arrive or change.
+// Rows are built with textContent only: patient text is never parsed as HTML.
+(function () {
+  "use strict";
+  const POLL_MS = 3000;
+  const COLUMNS = ["age", "status_label", "kind_label", "cancer_type", "department", "name", "missing_records", "assignee"];
+  const body = document.getElementById("tickets");
+  if (!body) return;
+  const live = document.getElementById("inbox-live");
+  const total = document.getElementById("ticket-total");
+  const empty = document.getElementById("no-tickets");
+
+  function referencesOnPage() {
+    return new Set(Array.from(body.rows, function (row) { return row.dataset.reference; }));
+  }
+
+  function buildRow(row, arrived) {
+    const tr = document.createElement("tr");
+    tr.className = "status-" + row.status + (arrived ? " arrived" : "");
+    tr.dataset.reference = row.reference;
+    const head = document.createElement("th");
+    head.scope = "row";
+    const link = document.createElement("a");
+    link.href = row.url;
+    link.textContent = row.reference;
+    head.appendChild(link);
+    tr.appendChild(head);
+    for (const column of COLUMNS) {
+      const cell = document.createElement("td");
+      if (column === "age") {
+        const time = document.createElement("time");
+        time.dateTime = row.received_iso;
+        time.title = row.received;
+        time.textContent = row.age;
+        cell.appendChild(time);
+      } else if (column === "status_label") {
+        const badge = document.createElement("span");
+        badge.className = "badge status-" + row.status;
+        badge.textContent = row.status_label;
+        cell.appendChild(badge);
+      } else {
+        cell.textContent = String(row[column]);
+      }
+      tr.appendChild(cell);
+    }
+    return tr;
+  }
+
+  function redraw(feed) {
+    const before = referencesOnPage();
+    const focused = document.activeElement && body.contains(document.activeElement)
+      ? document.activeElement.closest("tr").dataset.reference : null;
+    const arrived = feed.rows.filter(function (row) { return !before.has(row.reference); });
+    body.replaceChildren.apply(body, feed.rows.map(function (row) {
+      return buildRow(row, arrived.indexOf(row) !== -1);
+    }));
+    body.dataset.signature = feed.signature;
+    if (total) total.textContent = String(feed.total);
+    if (empty) empty.hidden = feed.rows.length > 0;
+    if (focused) {
+      const again = body.querySelector('tr[data-reference="' + CSS.escape(focused) + '"] a');
+      if (again) again.focus();
+    }
+    if (arrived.length && live) {
+      live.textContent = arrived.length === 1
+        ? "New ticket: " + arrived[0].reference
+        : arrived.length + " new tickets";
+    }
+  }
+
+  async function poll() {
+    try {
+      const response = await fetch(body.dataset.feed, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (response.status === 401) {
+        if (live) live.textContent = "You were signed out. Reload the page to log in again.";
+        return;
+      }
+      if (response.ok) {
+        const feed = await response.json();
+        if (feed.signature !== body.dataset.signature) redraw(feed);
+      }
+    } catch (error) {
+      // A missed poll is harmless: the next one catches up.
+    }
+    window.setTimeout(poll, POLL_MS);
+  }
+
+  window.setTimeout(poll, POLL_MS);
+})();

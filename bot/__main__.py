@@ -5,9 +5,18 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 
 from bot.app import create_app
 from bot.settings import Settings
+
+
+class PathOnlyAccessLogger(AbstractAccessLogger):
+    """Log method, path and status; never query strings (they carry web chat session ids)."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        """Write one line per request."""
+        self.logger.info("%s %s %d %.3fs", request.method, request.path, response.status, time)
 
 
 def main() -> None:
@@ -15,7 +24,13 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = Settings.from_env()
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        access_log_class=PathOnlyAccessLogger,
+    )
 
 
 if __name__ == "__main__":

@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from bot import webchat
+from bot import delivery, webchat
 from bot.conversation import Conversation
 from bot.rasa_client import RasaClient
+from bot.safety import SafetyFilter
 from bot.settings import Settings
 from bot.telegram_channel import TelegramChannel
 from contentlib import ContentStore
@@ -31,7 +32,8 @@ async def conversation_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[settings_key]
     async with aiohttp.ClientSession() as session:
         rasa = RasaClient(settings.rasa_url, session, settings.rasa_timeout_seconds)
-        app[webchat.conversation_key] = Conversation(rasa, app[webchat.content_key])
+        safety = SafetyFilter.load(settings.content_dir / "safety.yml")
+        app[webchat.conversation_key] = Conversation(rasa, app[webchat.content_key], safety)
         yield
 
 
@@ -59,4 +61,5 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.extend([conversation_ctx, telegram_ctx])
     app.router.add_get("/healthz", healthz)
     webchat.add_routes(app)
+    delivery.add_routes(app, telegram_key, settings.reception_api_token)
     return app

@@ -124,6 +124,8 @@ class Stack:
                 "RECEPTION_PORT": str(self.ports["reception"]),
                 "RECEPTION_URL": self.url("reception"),
                 "RECEPTION_API_TOKEN": self.reception_token,
+                "RECEPTION_SESSION_SECRET": "test-session-secret-of-the-stack",
+                "BOT_URL": self.url("bot"),
                 "DATABASE_URL": f"sqlite+aiosqlite:///{self.workdir / 'reception.db'}",
                 "BOT_PORT": str(self.ports["bot"]),
                 "TELEGRAM_POLL_TIMEOUT_SECONDS": "1",
@@ -185,6 +187,21 @@ class Stack:
         except Exception:
             self.stop()
             raise
+
+    def create_staff_user(self, email: str, password: str, role: str = "reception") -> None:
+        """Create a reception staff account with the documented command line."""
+        subprocess.run(
+            [
+                *(str(VENV_PYTHON), "-m", "reception", "create-user"),
+                *("--email", email, "--role", role, "--password-stdin"),
+            ],
+            cwd=ROOT,
+            env=self.env(),
+            input=f"{password}\n".encode(),
+            capture_output=True,
+            check=True,
+            timeout=60,
+        )
 
     def stop(self) -> None:
         """Stop every service."""

@@ -25,6 +25,19 @@
     return item;
   }
 
+  // The server renders the assistant's messages from its own content and escapes everything else.
+  function showHtml(html, sender) {
+    const item = document.createElement("li");
+    item.className = sender;
+    const body = document.createElement("div");
+    body.className = "text";
+    body.innerHTML = html;
+    item.appendChild(body);
+    list.appendChild(item);
+    item.scrollIntoView({ block: "end" });
+    return item;
+  }
+
   function showButtons(item, buttons) {
     if (!buttons.length) return;
     const row = document.createElement("div");
@@ -53,7 +66,7 @@
       if (!response.ok) throw new Error("HTTP " + response.status);
       const body = await response.json();
       for (const reply of body.replies) {
-        showButtons(show(reply.text, "bot"), reply.buttons);
+        showButtons(showHtml(reply.html, "bot"), reply.buttons);
       }
     } catch (error) {
       show(main.dataset.connectionError, "notice");
@@ -67,4 +80,22 @@
     input.value = "";
     send(text, text);
   });
+
+  // Messages from reception: collected by a short poll and shown as plain text, never as HTML.
+  const STAFF_POLL_MS = 3000;
+
+  async function collectStaffMessages() {
+    try {
+      const response = await fetch("/api/messages?session_id=" + encodeURIComponent(sessionId()));
+      if (response.ok) {
+        const body = await response.json();
+        for (const message of body.messages) show(message.text, "staff");
+      }
+    } catch (error) {
+      // A missed poll is harmless: the next one collects what is waiting.
+    }
+    window.setTimeout(collectStaffMessages, STAFF_POLL_MS);
+  }
+
+  window.setTimeout(collectStaffMessages, STAFF_POLL_MS);
 })();

@@ -1,0 +1,231 @@
+"""The bot's delivery endpoint (bot/delivery.py), and reception's bot client speaking to it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from telegram.error import Forbidden
+
+from bot import delivery, webchat
+from bot.rasa_client import Reply
+from bot.telegram_channel import TelegramChannel
+from contentlib import ContentStore
+from reception.bot_client import BotClient, DeliveryFailed
+from tests.stack import ROOT
+
+TOKEN = "shared-reception-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+TELEGRAM = web.AppKey("test_telegram", TelegramChannel)
+SESSION = "session-0123456789"
+
+BotClientOfTest = TestClient[web.Request, web.Application]
+
+
+class FakeTelegram:
+    """Stands in for the running TelegramChannel: records what it was asked to deliver."""
+
+    def __init__(self) -> None:
+        """Start with nothing sent and no failure."""
+        self.sent: list[tuple[int, list[str]]] = []
+        self.error: Exception | None = None
+
+    async def deliver(self, chat_id: int, replies: Sequence[Reply]) -> None:
+        """Record the replies, or fail like Telegram would."""
+        if self.error is not None:
+            raise self.error
+        self.sent.append((chat_id, [reply.text for reply in replies]))
+
+
+def bot_app(telegram: FakeTelegram | None) -> web.Application:
+    """Build a bot app with only the delivery routes and the real content."""
+    app = web.Application()
+    app[webchat.content_key] = ContentStore(ROOT / "content")
+    if telegram is not None:
+        app[TELEGRAM] = telegram  # type: ignore[assignment]
+    delivery.add_routes(app, TELEGRAM, TOKEN)
+    return app
+
+
+@pytest.fixture
+def telegram() -> FakeTelegram:
+    """A Telegram channel that records deliveries."""
+    return FakeTelegram()
+
+
+@pytest.fixture
+async def bot(telegram: FakeTelegram) -> AsyncIterator[BotClientOfTest]:
+    """A client of the bot's delivery routes, Telegram on."""
+    async with TestClient(TestServer(bot_app(telegram))) as client:
+        yield client
+
+
+def body(**overrides: Any) -> dict[str, Any]:
+    """A valid delivery, with some fields replaced."""
+    return {
+        "channel": "telegram",
+        "address": "70001",
+        "text": "Your appointment is on Monday.",
+        "reference": "SO-2026-00042",
+        **overrides,
+    }
+
+
+def header(reference: str = "SO-2026-00042") -> str:
+    """The content line that introduces a staff message."""
+    return ContentStore(ROOT / "content").text("staff_message", "en", reference=reference)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"}],
+    ids=["missing", "wrong", "basic"],
+)
+async def test_deliveries_need_the_token(
+    bot: BotClientOfTest, telegram: FakeTelegram, headers: dict[str, str]
+) -> None:
+    response = await bot.post(delivery.DELIVERIES_PATH, json=body(), headers=headers)
+    assert response.status == 401
+    assert (await response.json())["error"]["code"] == "unauthorized"
+    assert telegram.sent == []
+
+
+async def test_without_a_configured_token_nothing_is_accepted() -> None:
+    app = web.Application()
+    app[webchat.content_key] = ContentStore(ROOT / "content")
+    delivery.add_routes(app, TELEGRAM, None)
+    async with TestClient(TestServer(app)) as client:
+        response = await client.post(
+            delivery.DELIVERIES_PATH, json=body(), headers={"Authorization": "Bearer "}
+        )
+        assert response.status == 401
+
+
+async def test_telegram_delivery_prefixes_the_content_header(
+    bot: BotClientOfTest, telegram: FakeTelegram
+) -> None:
+    response = await bot.post(
+        delivery.DELIVERIES_PATH, json=body(language="fr", text="<b>Hi</b>"), headers=AUTH
+    )
+    assert response.status == 200
+    assert await response.json() == {"status": "delivered"}
+    assert telegram.sent == [(70001, [f"{header()}\n\n<b>Hi</b>"])]
+    assert header().startswith("Message from reception about your request SO-2026-00042")
+
+
+async def test_telegram_failures_are_502_and_telegram_off_is_503(telegram: FakeTelegram) -> None:
+    telegram.error = Forbidden("Forbidden: bot was blocked by the user")
+    async with TestClient(TestServer(bot_app(telegram))) as client:
+        response = await client.post(delivery.DELIVERIES_PATH, json=body(), headers=AUTH)
+        assert response.status == 502
+        assert "Forbidden" in (await response.json())["error"]["message"]
+    async with TestClient(TestServer(bot_app(None))) as client:
+        response = await client.post(delivery.DELIVERIES_PATH, json=body(), headers=AUTH)
+        assert response.status == 503
+        assert (await response.json())["error"]["code"] == "telegram_off"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"channel": "sms"}, "channel"),
+        ({"address": ""}, "address"),
+        ({"text": ""}, "text"),
+        ({"text": "x" * 4001}, "text"),
+        ({"reference": "42"}, "reference"),
+        ({"language": "english"}, "language"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+async def test_bad_deliveries_are_422_and_say_why(
+    bot: BotClientOfTest, telegram: FakeTelegram, overrides: dict[str, Any], field: str
+) -> None:
+    response = await bot.post(delivery.DELIVERIES_PATH, json=body(**overrides), headers=AUTH)
+    assert response.status == 422
+    error = (await response.json())["error"]
+    assert error["code"] == "invalid_delivery"
+    assert f"{field}:" in error["message"]
+    assert telegram.sent == []
+
+
+@pytest.mark.parametrize(
+    ("data", "status"),
+    [("not json", 400), ("[1]", 400), (None, 422)],
+    ids=["not-json", "array", "missing-fields"],
+)
+async def test_bodies_that_are_not_deliveries_are_4xx(
+    bot: BotClientOfTest, data: str | None, status: int
+) -> None:
+    headers = {**AUTH, "Content-Type": "application/json"}
+    response = await bot.post(delivery.DELIVERIES_PATH, data=data or "{}", headers=headers)
+    assert response.status == status
+    assert (await response.json())["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("channel", "address"),
+    [("telegram", "@someone"), ("webchat", "short"), ("webchat", "a b c d e f")],
+)
+async def test_addresses_must_fit_their_channel(
+    bot: BotClientOfTest, channel: str, address: str
+) -> None:
+    response = await bot.post(
+        delivery.DELIVERIES_PATH, json=body(channel=channel, address=address), headers=AUTH
+    )
+    assert response.status == 422
+    assert (await response.json())["error"]["code"] == "invalid_address"
+
+
+async def test_webchat_messages_wait_for_the_page_to_collect_them(bot: BotClientOfTest) -> None:
+    for text in ["First", "Second"]:
+        response = await bot.post(
+            delivery.DELIVERIES_PATH,
+            json=body(channel="webchat", address=SESSION, text=text),
+            headers=AUTH,
+        )
+        assert response.status == 202
+    response = await bot.get(delivery.MESSAGES_PATH, params={"session_id": SESSION})
+    messages = (await response.json())["messages"]
+    assert [(m["sender"], m["text"], m["reference"]) for m in messages] == [
+        ("staff", f"{header()}\n\nFirst", "SO-2026-00042"),
+        ("staff", f"{header()}\n\nSecond", "SO-2026-00042"),
+    ]
+    again = await bot.get(delivery.MESSAGES_PATH, params={"session_id": SESSION})
+    assert await again.json() == {"messages": []}
+    other = await bot.get(delivery.MESSAGES_PATH, params={"session_id": "another-session-1"})
+    assert await other.json() == {"messages": []}
+    bad = await bot.get(delivery.MESSAGES_PATH, params={"session_id": "../../etc"})
+    assert bad.status == 422
+
+
+def test_the_outbox_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(delivery, "MAX_SESSIONS", 2)
+    outbox = delivery.WebchatOutbox()
+    for n in range(delivery.MAX_QUEUED_PER_SESSION + 5):
+        outbox.put("session-a", {"text": str(n)})
+    assert len(outbox.take("session-a")) == delivery.MAX_QUEUED_PER_SESSION
+    for name in ["session-a", "session-b", "session-c"]:
+        outbox.put(name, {"text": name})
+    assert list(outbox.queues) == ["session-b", "session-c"]
+
+
+async def test_reception_bot_client_speaks_the_same_contract(
+    bot: BotClientOfTest, telegram: FakeTelegram
+) -> None:
+    url = str(bot.make_url("")).rstrip("/")
+    async with aiohttp.ClientSession() as session:
+        client = BotClient(url, TOKEN, session)
+        await client.deliver(
+            channel="telegram", address="70001", text="Hi", reference="SO-2026-00001", language="en"
+        )
+        assert telegram.sent == [(70001, [f"{header('SO-2026-00001')}\n\nHi"])]
+
+        wrong = BotClient(url, "not-the-token", session)
+        with pytest.raises(DeliveryFailed, match="HTTP 401"):
+            await wrong.deliver(
+                channel="telegram", address="1", text="Hi", reference="SO-2026-00001", language="en"
+            )

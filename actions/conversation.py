@@ -43,6 +43,14 @@ def resume_buttons(tracker: Tracker) -> list[dict[str, str]]:
     ]
 
 
+def language_buttons(tracker: Tracker) -> list[dict[str, str]]:
+    """One button per language the content exists in."""
+    return [
+        button(tracker, f"languages.{code}", payload("set_language", language=code))
+        for code in sorted(content().languages)
+    ]
+
+
 def ask_for_consent(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     """Show the privacy notice and ask for consent."""
     say(dispatcher, tracker, "privacy_notice")
@@ -106,7 +114,8 @@ class ActionWelcome(Action):
         if in_form(tracker):
             say(dispatcher, tracker, "greet_in_form")
         elif consent is None:
-            say(dispatcher, tracker, "welcome")
+            choices = language_buttons(tracker) if len(content().languages) > 1 else []
+            say(dispatcher, tracker, "welcome", buttons=choices)
             ask_for_consent(dispatcher, tracker)
         elif unfinished_request(tracker):
             if not session_just_started(tracker):
@@ -207,16 +216,11 @@ class ActionChooseLanguage(Action):
     ) -> list[EventType]:
         """Set the language the patient named, or ask which one they want."""
         wanted = entity(tracker, "language")
-        available = sorted(content().languages)
-        if wanted in available:
+        if wanted in content().languages:
             tracker.slots["language"] = wanted
             say(dispatcher, tracker, "language_set")
             return [SlotSet("language", wanted)]
-        buttons = [
-            button(tracker, f"languages.{code}", payload("set_language", language=code))
-            for code in available
-        ]
-        say(dispatcher, tracker, "language_question", buttons=buttons)
+        say(dispatcher, tracker, "language_question", buttons=language_buttons(tracker))
         return []
 
 

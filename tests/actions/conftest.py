@@ -20,6 +20,7 @@ def make_tracker(
     slots: dict[str, Any] | None = None,
     events: list[dict[str, Any]] | None = None,
     sender_id: str = "telegram:555",
+    form_active: bool = True,
 ) -> Tracker:
     """A tracker as the action server receives it from Rasa."""
     return Tracker(
@@ -29,7 +30,7 @@ def make_tracker(
         events=events or [],
         paused=False,
         followup_action=None,
-        active_loop={"name": "request_form"},
+        active_loop={"name": "request_form"} if form_active else {},
         latest_action_name=None,
     )
 

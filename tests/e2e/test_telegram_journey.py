@@ -243,3 +243,20 @@ def test_media_gets_a_polite_answer(
     )
     replies = telegram.wait_for_reply(chat_id, after=mark, timeout=30)
     assert [r["text"] for r in replies] == [patient.seen("unsupported_media")]
+
+
+def test_human_help_mid_form_creates_a_callback_ticket(
+    patient: Patient, reception_api: httpx.Client
+) -> None:
+    """/human in the middle of the request hands reception what is known, with its number."""
+    patient.consents()
+    patient.taps_key("menu.start")
+    patient.says("lymphoma")
+    patient.says("/human")
+    [reply] = patient.texts()
+    [ticket] = tickets_of(reception_api, patient.chat_id)
+    assert ticket["kind"] == "callback"
+    assert (ticket["cancer_type"], ticket["department"]) == ("haematological", "haematology")
+    assert reply == patient.seen("callback_done", reference=ticket["reference"])
+    patient.says("what's happening with my request?")
+    assert ticket["reference"] in patient.texts()[0]

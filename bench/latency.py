@@ -4,7 +4,7 @@ Starts its own stack (trained model, Rasa, actions, reception, bot), then plays 
 patient journey against two entry points, first one patient at a time, then many at once:
 
 - full stack: the bot's web chat endpoint -> Rasa -> action server (-> reception at handoff);
-- bare Rasa: Rasa's REST channel on the same model and action server.
+- bare Rasa: Rasa's REST channel (the one the bot uses) on the same model and action server.
 
 Run with `make bench` (options: `python -m bench.latency --help`).
 """
@@ -23,13 +23,23 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.rasa_client import WEBHOOK_PATH
 from tests.stack import Stack
 
+HAVE_IT = '/inform_record_status{"record_status":"have"}'
 JOURNEY = (
     "hello",
+    "/affirm",
+    "/start_request",
     "I have breast cancer",
+    '/inform_care_stage{"care_stage":"in_treatment"}',
     '/inform_residence{"residence":"belgium"}',
+    *(HAVE_IT,) * 4,
+    "Marie Dupont",
     "0470 12 34 56",
+    "/skip",
+    "weekday mornings",
+    "/affirm",
 )
 
 Send = Callable[[aiohttp.ClientSession, str, str], Awaitable[None]]
@@ -75,7 +85,7 @@ def via_rasa(url: str) -> Send:
 
     async def send(session: aiohttp.ClientSession, conversation: str, text: str) -> None:
         body = {"sender": f"webchat:{conversation}", "message": text}
-        async with session.post(f"{url}/webhooks/rest/webhook", json=body) as response:
+        async with session.post(f"{url}{WEBHOOK_PATH}", json=body) as response:
             response.raise_for_status()
             assert await response.json()
 
@@ -131,7 +141,7 @@ async def measure(stack: Stack, patients: int, concurrency: int) -> None:
 def main() -> None:
     """Start a stack, measure, stop it."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patients", type=int, default=40, help="journeys per scenario")
+    parser.add_argument("--patients", type=int, default=20, help="journeys per scenario")
     parser.add_argument("--concurrency", type=int, default=10, help="patients at once")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-") as workdir:

@@ -21,6 +21,7 @@ class Settings:
     telegram_bot_token: str | None
     telegram_api_base_url: str | None
     telegram_poll_timeout_seconds: int
+    chat_messages_per_minute: float = 20
     reception_api_token: str | None = None
 
     @property
@@ -41,5 +42,6 @@ class Settings:
             telegram_bot_token=env.get("TELEGRAM_BOT_TOKEN") or None,
             telegram_api_base_url=env.get("TELEGRAM_API_BASE_URL") or None,
             telegram_poll_timeout_seconds=int(env.get("TELEGRAM_POLL_TIMEOUT_SECONDS", "10")),
+            chat_messages_per_minute=float(env.get("CHAT_MESSAGES_PER_MINUTE", "20")),
             reception_api_token=env.get("RECEPTION_API_TOKEN") or None,
         )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
 
+from aiolimiter import AsyncLimiter
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction, MessageLimit, ParseMode
 from telegram.error import TelegramError
@@ -14,10 +15,12 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -38,6 +41,9 @@ COMMANDS = {
     "restart": "/restart",
     "human": "/request_human",
 }
+PRIVATE = filters.ChatType.PRIVATE
+NEW_MESSAGES = filters.UpdateType.MESSAGE
+SEEN_UPDATES_KEPT = 10_000
 UNSUPPORTED = (
     filters.PHOTO
     | filters.Document.ALL
@@ -93,6 +99,10 @@ class TelegramChannel:
         self.conversation = conversation
         self.payloads = CallbackPayloads()
         self._chat_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._chat_limits: defaultdict[int, AsyncLimiter] = defaultdict(
+            lambda: AsyncLimiter(settings.chat_messages_per_minute, 60)
+        )
+        self._seen_updates: OrderedDict[int, None] = OrderedDict()
         builder = (
             ApplicationBuilder()
             .token(settings.telegram_bot_token)
@@ -104,11 +114,15 @@ class TelegramChannel:
                 file_url_for(settings.telegram_api_base_url)
             )
         self.application: Application = builder.build()
+        add = self.application.add_handler
+        add(TypeHandler(Update, self.drop_duplicates), group=-1)
         for command in COMMANDS:
-            self.application.add_handler(CommandHandler(command, self.on_command))
-        self.application.add_handler(CallbackQueryHandler(self.on_button))
-        self.application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, self.on_text))
-        self.application.add_handler(MessageHandler(UNSUPPORTED, self.on_unsupported))
+            add(CommandHandler(command, self.on_command, filters=PRIVATE & NEW_MESSAGES))
+        add(CommandHandler(list(COMMANDS), self.on_group, filters=~PRIVATE & NEW_MESSAGES))
+        add(CallbackQueryHandler(self.on_button))
+        add(MessageHandler(PRIVATE & NEW_MESSAGES & filters.TEXT & ~filters.COMMAND, self.on_text))
+        add(MessageHandler(PRIVATE & NEW_MESSAGES & UNSUPPORTED, self.on_unsupported))
+        add(MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, self.on_edited))
         self.application.add_error_handler(self.on_error)
 
     async def start(self) -> None:
@@ -136,7 +150,7 @@ class TelegramChannel:
         """Send one patient message to the conversation and deliver its replies, in order."""
         assert update.effective_chat is not None
         chat_id = update.effective_chat.id
-        async with self._chat_locks[chat_id]:
+        async with self._chat_locks[chat_id], self._chat_limits[chat_id]:
             await update.effective_chat.send_action(ChatAction.TYPING)
             replies = await self.conversation.respond(
                 sender_id(update), message, language(update), update.effective_chat.type
@@ -167,6 +181,27 @@ class TelegramChannel:
             for b in reply.buttons
         ]
         return InlineKeyboardMarkup(rows)
+
+    async def drop_duplicates(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stop an update Telegram delivers a second time; each is processed once."""
+        if update.update_id in self._seen_updates:
+            logger.info("duplicate telegram update dropped")
+            raise ApplicationHandlerStop
+        self._seen_updates[update.update_id] = None
+        if len(self._seen_updates) > SEEN_UPDATES_KEPT:
+            self._seen_updates.popitem(last=False)
+
+    async def on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """In a group, ask for a private chat: health questions are not for an audience."""
+        assert update.effective_chat is not None
+        notice = self.conversation.notice("group_chat", language(update))
+        await self.deliver(update.effective_chat.id, [notice])
+
+    async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Explain that a correction must be sent as a new message."""
+        assert update.effective_chat is not None
+        notice = self.conversation.notice("edited_message", language(update))
+        await self.deliver(update.effective_chat.id, [notice])
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Pass a command to the conversation as the intent it stands for."""

@@ -260,3 +260,63 @@ def test_human_help_mid_form_creates_a_callback_ticket(
     assert reply == patient.seen("callback_done", reference=ticket["reference"])
     patient.says("what's happening with my request?")
     assert ticket["reference"] in patient.texts()[0]
+
+
+def test_an_edited_message_gets_a_notice_not_a_second_answer(patient: Patient) -> None:
+    """Editing a sent message is explained, not processed as a new message."""
+    patient.says("Hello")
+    mark = patient.telegram.mark(patient.chat_id)
+    patient.telegram.send_update(
+        {
+            "edited_message": {
+                "message_id": 1,
+                "date": 1_700_000_000,
+                "edit_date": 1_700_000_100,
+                "chat": {"id": patient.chat_id, "type": "private"},
+                "from": {"id": patient.chat_id, "is_bot": False, "first_name": "Test"},
+                "text": "Hello again",
+            }
+        }
+    )
+    replies = patient.telegram.wait_for_reply(patient.chat_id, after=mark, timeout=30)
+    assert [r["text"] for r in replies] == [patient.seen("edited_message")]
+
+
+def test_group_chats_are_asked_to_go_private(
+    stack: Stack, telegram: TelegramEmulator, content: ContentStore
+) -> None:
+    """In a group, ordinary messages are ignored on purpose and commands get a privacy notice."""
+    group_id = -100_123
+    patient = Patient(telegram, content, group_id)
+    mark = telegram.mark(group_id)
+    telegram.send_text(group_id, "I have breast cancer", chat_type="group", user_id=4242)
+    time.sleep(3)
+    assert telegram.sent(group_id, after=mark) == []
+    telegram.send_text(group_id, "/start", chat_type="group", user_id=4242)
+    replies = telegram.wait_for_reply(group_id, after=mark, timeout=30)
+    assert [r["text"] for r in replies] == [patient.seen("group_chat")]
+
+
+def test_a_button_the_bot_never_sent_is_answered(patient: Patient) -> None:
+    """Forged or stale callback data gets its query answered and a clear message."""
+    patient.says("Hello")
+    answered = len(patient.telegram.answered_callbacks)
+    mark = patient.telegram.mark(patient.chat_id)
+    patient.telegram.tap_button(patient.chat_id, "k:" + "0" * 32, allow_unknown=True)
+    replies = patient.telegram.wait_for_reply(patient.chat_id, after=mark, timeout=30)
+    assert [r["text"] for r in replies] == [patient.seen("button_expired")]
+    assert len(patient.telegram.answered_callbacks) == answered + 1
+
+
+def test_a_flood_from_one_chat_does_not_hold_up_another(
+    stack: Stack, telegram: TelegramEmulator, content: ContentStore
+) -> None:
+    """While one chat sends a burst of messages, another patient is answered promptly."""
+    flood, calm = Patient(telegram, content, 61_001), Patient(telegram, content, 61_002)
+    for number in range(15):
+        telegram.send_text(flood.chat_id, f"hello {number}")
+    calm.says("Hello")
+    assert calm.texts()[0] == calm.seen("welcome")
+    still_to_come = 15 * 3 - len(telegram.sent(flood.chat_id))
+    assert still_to_come > 0, "the flooding chat is still being answered after the calm one"
+    telegram.wait_for(None, flood.chat_id, count=15 * 3, timeout=180)

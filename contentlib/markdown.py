@@ -121,3 +121,161 @@ def to_plain_text(text: str) -> str:
         else:
             parts.append("\n".join(_inline(line, _PLAIN) for line in lines))
     return html.unescape("\n\n".join(parts))
+
+
+@dataclass(frozen=True)
+class Issue:
+    """Something in an editor's text that the subset cannot show as meant."""
+
+    line: int  # counted from 0, within the text
+    what: str
+    todo: str
+
+
+_LINE_RULES = (
+    (
+        re.compile(r"^\s{0,3}#{1,6}(\s|$)"),
+        "a heading ('# …') is not part of our Markdown",
+        "write the heading in **bold** on a line of its own",
+    ),
+    (
+        re.compile(r"^\s*\d+[.)]\s"),
+        "a numbered list ('1. …') is not part of our Markdown",
+        "use a '- ' bullet list",
+    ),
+    (
+        re.compile(r"^\s*>"),
+        "a quotation ('> …') is not part of our Markdown",
+        "write it as a normal paragraph",
+    ),
+    (
+        re.compile(r"^\s*\|.*\|\s*$"),
+        "a table is not part of our Markdown",
+        "write one '- ' bullet per row",
+    ),
+    (
+        re.compile(r"^\s*(?:[-*_]\s*){3,}$"),
+        "a horizontal line ('---') is not part of our Markdown",
+        "leave a blank line between paragraphs instead",
+    ),
+    (
+        re.compile(r"^\s*(```|~~~)"),
+        "a code block is not part of our Markdown",
+        "write it as plain text",
+    ),
+    (
+        re.compile(r"^\s*\+\s"),
+        "a '+' bullet is not part of our Markdown",
+        "start each bullet with '- '",
+    ),
+    (
+        re.compile(r"^\s{2,}[-*]\s"),
+        "a nested list is not part of our Markdown",
+        "keep lists to one level: start each bullet at the beginning of the line",
+    ),
+)
+_INLINE_RULES = (
+    (
+        re.compile(r"!\[[^\]]*\]\([^)]*\)"),
+        "an image is not part of our Markdown",
+        "remove it: the assistant can only send text",
+    ),
+    (
+        re.compile(r"<(?:https?|mailto|tel):[^>]*>"),
+        "a link in angle brackets is not part of our Markdown",
+        "write it as [text](https://…)",
+    ),
+    (
+        re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>"),
+        "an HTML tag is not part of our Markdown",
+        "use **bold**, *italic*, '- ' lists and [text](https://…) links instead",
+    ),
+    (
+        re.compile(r"`"),
+        "code ('`…`') is not part of our Markdown",
+        "write it as plain text, in **bold** if it must stand out",
+    ),
+    (
+        re.compile(r"~~"),
+        "struck-through text ('~~…~~') is not part of our Markdown",
+        "remove the '~~' marks",
+    ),
+    (
+        re.compile(r"\[[^\]]+\]\[[^\]]*\]"),
+        "a reference link ('[text][ref]') is not part of our Markdown",
+        "write the address in the link itself: [text](https://…)",
+    ),
+)
+_LINK = re.compile(r"(?<!!)\[(?P<label>[^\]]+)\](?P<gap>\s*)\((?P<target>[^)]*)(?P<close>\)?)")
+_ESCAPED_STAR = re.compile(r"\\[*]")
+
+
+def lint(text: str) -> list[Issue]:
+    """Find what the subset does not support, line by line, and lists it cannot see."""
+    issues: list[Issue] = []
+    lines = text.split("\n")
+    for number, line in enumerate(lines):
+        issues.extend(
+            Issue(number, what, todo) for rule, what, todo in _LINE_RULES if rule.search(line)
+        )
+        issues.extend(
+            Issue(number, what, todo) for rule, what, todo in _INLINE_RULES if rule.search(line)
+        )
+        if _unclosed_star(line):
+            issues.append(
+                Issue(
+                    number,
+                    "a '*' is not closed, so it would show as a star",
+                    "close it (**bold**, *italic*), or write \\* for a star",
+                )
+            )
+    issues.extend(_glued_lists(lines))
+    return sorted(issues, key=lambda issue: issue.line)
+
+
+def links(text: str) -> list[tuple[int, str, str]]:
+    """Every [label](target) of the text: its line (from 0), its target, and what is wrong."""
+    found = []
+    for number, line in enumerate(text.split("\n")):
+        for match in _LINK.finditer(line):
+            found.append((number, match["target"], _link_problem(match)))
+    return found
+
+
+def _link_problem(match: re.Match[str]) -> str:
+    """Say what is wrong with the shape of one link, or nothing."""
+    if match["gap"]:
+        return "has a space between ']' and '('"
+    if not match["close"]:
+        return "has no closing ')'"
+    if not match["target"].strip():
+        return "has no address"
+    if any(character.isspace() for character in match["target"]):
+        return "has a space in its address"
+    return ""
+
+
+def _unclosed_star(line: str) -> bool:
+    """Tell whether a star is left over once bold, italic, links and bullets are taken out."""
+    rest = _ESCAPED_STAR.sub("", _BULLET.sub("", line, count=1))
+    rest = _INLINE.sub("", rest)
+    return "*" in rest
+
+
+def _glued_lists(lines: list[str]) -> list[Issue]:
+    """Lists without a blank line between them and the text around, which would not show."""
+    issues: list[Issue] = []
+    for number in range(1, len(lines)):
+        previous, line = lines[number - 1], lines[number]
+        if not previous.strip() or not line.strip():
+            continue
+        if _BULLET.match(line) and not _BULLET.match(previous):
+            what, todo = "this list starts right under a line of text", "before the list"
+        elif _BULLET.match(previous) and not _BULLET.match(line):
+            what, todo = "this line of text follows a list directly", "after the list"
+        else:
+            continue
+        issues.append(
+            Issue(number, f"{what}, so the list would not show", f"leave a blank line {todo}")
+        )
+    return issues

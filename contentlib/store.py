@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ REFERENCE_FILE = "reference.yml"
 MESSAGES_FILE = "messages.yml"
 LANGUAGE_CODE = re.compile(r"^[a-z]{2}$")
 FAQ_FOLDER = "faq"
+CONTENT_SUFFIXES = (".yml", ".yaml", ".md")
 
 
 class Markdown(str):
@@ -39,14 +42,14 @@ def _is_per_language(value: Mapping[Any, Any]) -> bool:
     )
 
 
-def _localise(value: Any, language: str) -> Any:
+def localise(value: Any, language: str) -> Any:
     """Collapse every {en: …, fr: …, nl: …} mapping to the value for one language."""
     if isinstance(value, Mapping):
         if _is_per_language(value):
             return value.get(language, value[DEFAULT_LANGUAGE])
-        return {key: _localise(item, language) for key, item in value.items()}
+        return {key: localise(item, language) for key, item in value.items()}
     if isinstance(value, list):
-        return [_localise(item, language) for item in value]
+        return [localise(item, language) for item in value]
     return value
 
 
@@ -72,14 +75,59 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return loaded
 
 
+def content_stamp(root: Path) -> tuple[tuple[str, int, int], ...]:
+    """Name, modification time and size of every content file: it changes when any file does."""
+    stamp = []
+    for folder, _, names in os.walk(root):
+        for name in names:
+            if name.endswith(CONTENT_SUFFIXES):
+                info = os.stat(os.path.join(folder, name))
+                stamp.append((os.path.join(folder, name), info.st_mtime_ns, info.st_size))
+    return tuple(sorted(stamp))
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """Everything loaded from the content folder at one moment."""
+
+    languages: frozenset[str]
+    messages: dict[str, dict[str, str]]
+    reference: dict[str, Any]
+    topics: dict[str, dict[str, FaqTopic]]
+
+    @classmethod
+    def load(cls, root: Path) -> _Snapshot:
+        """Read every language's messages and topics, and the reference facts."""
+        folders = [p for p in root.iterdir() if p.is_dir() and LANGUAGE_CODE.match(p.name)]
+        messages = {}
+        for folder in folders:
+            merged: dict[str, str] = {}
+            for path in sorted(folder.glob("*.yml")):
+                merged.update(_flatten(_read_yaml(path)))
+            messages[folder.name] = merged
+        return cls(
+            languages=frozenset(p.name for p in folders if (p / MESSAGES_FILE).exists()),
+            messages=messages,
+            reference=_read_yaml(root / REFERENCE_FILE),
+            topics={folder.name: load_topics(folder / FAQ_FOLDER) for folder in folders},
+        )
+
+
 @dataclass
 class ContentStore:
-    """Messages per language from content/<lang>/messages.yml, plus shared reference facts."""
+    """Messages per language from content/<lang>/*.yml, FAQ topics, and shared reference facts.
+
+    The store notices when a content file changes (it looks at most once every
+    `refresh_seconds`) and reloads, so edits are live without a restart. If the changed
+    content cannot be read, it keeps the version it had and logs why.
+    """
 
     root: Path
-    _messages: dict[str, dict[str, str]] = field(default_factory=dict, init=False, repr=False)
-    _reference: dict[str, Any] | None = field(default=None, init=False, repr=False)
-    _topics: dict[str, dict[str, FaqTopic]] = field(default_factory=dict, init=False, repr=False)
+    refresh_seconds: float = 1.0
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+    _snapshot: _Snapshot | None = field(default=None, init=False, repr=False)
+    _stamp: tuple[tuple[str, int, int], ...] = field(default=(), init=False, repr=False)
+    _checked_at: float = field(default=float("-inf"), init=False, repr=False)
     _env: jinja2.Environment = field(
         default_factory=lambda: jinja2.Environment(
             undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False
@@ -88,10 +136,38 @@ class ContentStore:
         repr=False,
     )
 
+    def _content(self) -> _Snapshot:
+        """The loaded content, reloaded first if a file changed since the last look."""
+        now = self.clock()
+        if self._snapshot is None or now - self._checked_at >= self.refresh_seconds:
+            self._checked_at = now
+            stamp = content_stamp(self.root)
+            if self._snapshot is None or stamp != self._stamp:
+                self._stamp = stamp
+                self._snapshot = self._reloaded(self._snapshot)
+        return self._snapshot
+
+    def _reloaded(self, previous: _Snapshot | None) -> _Snapshot:
+        """Load the content again; keep the previous version if the new one cannot be read."""
+        try:
+            snapshot = _Snapshot.load(self.root)
+        except Exception as error:
+            if previous is None:
+                raise
+            logger.error(
+                "content in %s cannot be read (%s); keeping the version loaded before",
+                self.root,
+                error.__class__.__name__,
+            )
+            return previous
+        if previous is not None:
+            logger.info("content in %s changed; reloaded", self.root)
+        return snapshot
+
     @property
     def languages(self) -> frozenset[str]:
         """The languages that have a content folder."""
-        return frozenset(p.name for p in self.root.iterdir() if (p / MESSAGES_FILE).exists())
+        return self._content().languages
 
     def language_or_default(self, language: str | None) -> str:
         """Return the language if we have content for it, else the default language."""
@@ -100,18 +176,11 @@ class ContentStore:
 
     def reference(self, language: str) -> dict[str, Any]:
         """The reference facts, with per-language values resolved for `language`."""
-        if self._reference is None:
-            self._reference = _read_yaml(self.root / REFERENCE_FILE)
-        return _localise(self._reference, language)
+        return localise(self._content().reference, language)
 
     def messages(self, language: str) -> dict[str, str]:
         """All message templates of one language (every YAML file of its folder), by dotted key."""
-        if language not in self._messages:
-            merged: dict[str, str] = {}
-            for path in sorted((self.root / language).glob("*.yml")):
-                merged.update(_flatten(_read_yaml(path)))
-            self._messages[language] = merged
-        return self._messages[language]
+        return self._content().messages.get(language, {})
 
     def has(self, key: str) -> bool:
         """Tell whether the default language defines `key`."""
@@ -144,12 +213,8 @@ class ContentStore:
 
     def topics(self, language: str | None = None) -> dict[str, FaqTopic]:
         """The FAQ topics of a language (the default language's if it has none)."""
-        lang = self.language_or_default(language)
-        if lang not in self._topics:
-            self._topics[lang] = load_topics(self.root / lang / FAQ_FOLDER)
-        return self._topics[lang] or (
-            self.topics(DEFAULT_LANGUAGE) if lang != DEFAULT_LANGUAGE else {}
-        )
+        topics = self._content().topics
+        return topics.get(self.language_or_default(language)) or topics.get(DEFAULT_LANGUAGE, {})
 
     def answer(self, topic_id: str, language: str | None = None) -> Markdown:
         """Render the answer of one FAQ topic."""

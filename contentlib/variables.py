@@ -1,0 +1,54 @@
+"""The variables each message may use besides the reference facts, with an example value of each.
+
+Every message can use the centre's facts from content/reference.yml ({{ reception.phone }}…).
+A few messages also get values from the conversation; they are listed here, in one place, and a
+test checks this list against the code's actual calls (tests/test_content_variables.py). The
+checker refuses any other variable, and the preview page shows the messages with these examples.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from contentlib.store import Markdown
+
+MESSAGE_VARIABLES = MappingProxyType(
+    {
+        "ask_record": {
+            "name": "Pathology reports",
+            "contains": "the analyses of tissue taken during a biopsy, a puncture or surgery.",
+        },
+        "record_guidance": {
+            "how_to_get": "ask your doctor or the hospital's pathology department for the reports.",
+        },
+        "summary": {
+            "cancer_type": "Breast",
+            "care_stage": "Just diagnosed",
+            "residence": "In Belgium",
+            "records_list": "Pathology reports (I have it); Blood test results (Not yet)",
+            "name": "Marie Dupont",
+            "phone": "+32 470 12 34 56",
+            "email": "marie.dupont@example.org",
+            "preferred_time": "weekday mornings",
+        },
+        "summary_record_line": {"name": "Pathology reports", "state": "I have it"},
+        "handoff_done": {"reference": "SO-2026-00042", "department": "Breast Clinic"},
+        "handoff_checklist": {
+            "items": Markdown(
+                "- Imaging and its reports (Not yet)\n- Blood test results (Not yet)"
+            ),
+        },
+        "handoff_checklist_item": {"name": "Blood test results", "state": "Not yet"},
+        "callback_done": {"reference": "SO-2026-00042"},
+        "status_report": {
+            "reference": "SO-2026-00042",
+            "status": Markdown("reception is working on it."),
+        },
+        "staff_message": {"reference": "SO-2026-00042"},
+    }
+)
+
+
+def variables_of(key: str) -> dict[str, object]:
+    """The example values of the variables that message `key` may use (none for most)."""
+    return dict(MESSAGE_VARIABLES.get(key, {}))

@@ -9,10 +9,11 @@ RASA_ENV := RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHO
 
 MODEL = models/model-$$(scripts/model-fingerprint).tar.gz
 
-.PHONY: help setup run test lint format validate train conversations nlu-report bench clean
+.PHONY: help setup run test lint format validate train conversations nlu-report bench clean \
+	content-check publish
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(APP_PYTHON) >/dev/null || { echo "setup: $(APP_PYTHON) is needed for the app environment" >&2; exit 1; }
@@ -49,6 +50,12 @@ nlu-report: train ## Intent macro-F1, cancer-type F1 and confusions on the held-
 run: train ## Start Rasa, the actions, reception and the bot (Ctrl-C stops them)
 	scripts/run
 
+content-check: setup ## Check the editors' content: front matter, keys, templates, examples, links
+	$(VENV)/bin/python -m contentlib.check
+
+publish: setup ## Check the content, retrain if the questions changed, load the model into Rasa
+	@scripts/publish
+
 lint: setup ## Check style and common mistakes
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -57,7 +64,7 @@ format: setup ## Format the code
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: setup lint validate train conversations ## Set everything up and run the whole test suite
+test: setup lint content-check validate train conversations ## Set everything up and run the whole test suite
 	@scripts/ensure-chromium
 	$(VENV)/bin/python -m pytest
 

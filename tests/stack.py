@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -94,6 +95,7 @@ class Stack:
 
     workdir: Path
     reception_token: str = "test-reception-token"
+    rasa_token: str = "test-rasa-api-token"
     telegram_token: str | None = None
     telegram_base_url: str | None = None
     ports: dict[str, int] = field(default_factory=dict)
@@ -102,6 +104,38 @@ class Stack:
     def url(self, name: str) -> str:
         """The base URL of one service."""
         return f"http://127.0.0.1:{self.ports[name]}"
+
+    @property
+    def content_dir(self) -> Path:
+        """The stack's own copy of content/, which tests may edit."""
+        return self.workdir / "content"
+
+    @property
+    def models_dir(self) -> Path:
+        """The stack's own models folder, holding the repository's current model at first."""
+        return self.workdir / "models"
+
+    def prepare_content(self) -> None:
+        """Copy content/ into the workdir, and make the current model the stack's first."""
+        shutil.copytree(ROOT / "content", self.content_dir, dirs_exist_ok=True)
+        model = model_path()
+        if not model.exists():
+            raise RuntimeError(f"{model} is missing: run `make train` first")
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+        (self.models_dir / model.name).unlink(missing_ok=True)
+        (self.models_dir / model.name).symlink_to(model)
+
+    def publish(self, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+        """Run the editors' `make publish` against this stack, as its content and models."""
+        return subprocess.run(
+            [str(VENV_PYTHON), "-m", "contentlib.publish"],
+            cwd=ROOT,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
 
     def env(self) -> dict[str, str]:
         """The environment every process of the stack gets."""
@@ -119,6 +153,11 @@ class Stack:
                 "RASA_PORT": str(self.ports["rasa"]),
                 "RASA_URL": self.url("rasa"),
                 "RASA_TRACKER_STORE_URL": f"sqlite:///{self.workdir / 'tracker.db'}",
+                "RASA_API_TOKEN": self.rasa_token,
+                "RASA_CACHE_DIRECTORY": str(self.workdir / "rasa-cache"),
+                "CONTENT_DIR": str(self.content_dir),
+                "TRAINING_DATA_DIR": str(self.workdir / "build" / "rasa"),
+                "MODELS_DIR": str(self.models_dir),
                 "ACTIONS_PORT": str(self.ports["actions"]),
                 "ACTION_ENDPOINT_URL": f"{self.url('actions')}/webhook",
                 "RECEPTION_PORT": str(self.ports["reception"]),
@@ -139,10 +178,8 @@ class Stack:
 
     def start(self, timeout: float = 240) -> None:
         """Start every service and wait until all of them answer."""
-        model = model_path()
-        if not model.exists():
-            raise RuntimeError(f"{model} is missing: run `make train` first")
         self.workdir.mkdir(parents=True, exist_ok=True)
+        self.prepare_content()
         self.ports = {name: free_port() for name in ("rasa", "actions", "reception", "bot")}
         logs = self.workdir
         py = str(VENV_PYTHON)

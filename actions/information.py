@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 
 from rasa_sdk import Action, Tracker
@@ -9,6 +10,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.reception_client import ReceptionUnavailable
 from actions.services import (
     MENU,
     Button,
@@ -19,8 +21,11 @@ from actions.services import (
     latest_intent,
     menu_buttons,
     payload,
+    reception,
     say,
 )
+
+logger = logging.getLogger(__name__)
 
 FEATURED_TOPICS = (
     "doctor_offended",
@@ -42,12 +47,30 @@ OFFERABLE = {
     "ask_help": "intent_labels.ask_help",
 }
 CLARIFY_CHOICES = 2
+# Intents whose messages go to the editors' gap report: not understood, or off topic.
+GAP_INTENTS = ("nlu_fallback", "out_of_scope")
 
 
 def topic_button(tracker: Tracker, topic_id: str) -> Button | None:
     """A button asking one FAQ topic, titled with the topic's question."""
     topic = content().topics(language_of(tracker)).get(topic_id)
     return {"title": topic.title, "payload": payload(topic.intent)} if topic else None
+
+
+async def report_gap(tracker: Tracker) -> None:
+    """Tell reception's gap report what the patient asked that we did not understand.
+
+    Only the question, its language and the intent go, never who asked. Nothing goes while
+    the request form runs: there, patients type their name and other personal details.
+    """
+    intent, _ = latest_intent(tracker)
+    text = str((tracker.latest_message or {}).get("text") or "")
+    if intent not in GAP_INTENTS or in_form(tracker) or not text.strip() or text.startswith("/"):
+        return
+    try:
+        await reception().report_gap(text, language_of(tracker), intent)
+    except ReceptionUnavailable as error:
+        logger.warning("gap not reported: %s", error)
 
 
 def next_step_buttons(tracker: Tracker, *keys: str) -> list[Button]:
@@ -207,6 +230,7 @@ class ActionClarify(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         """Offer the best guesses, or the menu and reception's number."""
+        await report_gap(tracker)
         guesses = self.guesses(tracker)
         if self.missed_before(tracker) or not guesses:
             say(
@@ -222,10 +246,18 @@ class ActionClarify(Action):
 
 
 class ActionOutOfScope(MessageAction):
-    """Answer chit-chat briefly and kindly."""
+    """Answer chit-chat briefly and kindly, and tell the editors what was asked."""
 
     action_name, key = "action_out_of_scope", "out_of_scope"
     follow_up = ("menu.why", "menu.how", "menu.start")
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Say the message, then report the question to the gap report."""
+        events = await super().run(dispatcher, tracker, domain)
+        await report_gap(tracker)
+        return events
 
 
 class ActionDeclineMedicalAdvice(MessageAction):

@@ -8,6 +8,10 @@ from typing import Any
 
 import aiohttp
 
+from contentlib import questions
+
+GAP_TIMEOUT_SECONDS = 3.0
+
 logger = logging.getLogger(__name__)
 
 
@@ -27,9 +31,11 @@ class ReceptionClient:
         """Return the auth headers, plus any extra ones."""
         return {"Authorization": f"Bearer {self.api_token}", **extra}
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+    async def _request(
+        self, method: str, path: str, timeout_seconds: float | None = None, **kwargs: Any
+    ) -> Any:
         """Send one request and return its JSON body; raise ReceptionUnavailable on any failure."""
-        timeout = aiohttp.ClientTimeout(total=self.timeout_seconds)
+        timeout = aiohttp.ClientTimeout(total=timeout_seconds or self.timeout_seconds)
         try:
             async with (
                 aiohttp.ClientSession(timeout=timeout) as session,
@@ -53,3 +59,19 @@ class ReceptionClient:
         """Create a ticket; the same idempotency key always returns the same ticket."""
         headers = self._headers(**{"Idempotency-Key": idempotency_key})
         return dict(await self._request("POST", "/api/v1/tickets", json=ticket, headers=headers))
+
+    async def report_gap(self, text: str, language: str, intent: str) -> bool:
+        """Report a question the assistant did not understand, without who asked it.
+
+        A question with a phone number or an e-mail address is dropped here and never sent.
+        Return whether it was sent.
+        """
+        question = questions.screen(text)
+        if question is None:
+            return False
+        body = {"text": question, "language": language, "intent": intent}
+        timeout = min(self.timeout_seconds, GAP_TIMEOUT_SECONDS)
+        await self._request(
+            "POST", "/api/v1/gaps", json=body, headers=self._headers(), timeout_seconds=timeout
+        )
+        return True

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from . import queries
+from . import gaps, queries
 from .appkeys import BOT_KEY, SESSIONMAKER_KEY
 from .bot_client import DeliveryFailed
 from .messaging import message_patient
@@ -19,6 +19,8 @@ from .models import IDEMPOTENCY_KEY_LENGTH
 from .openapi import build_document
 from .schemas import (
     EventOut,
+    GapCreate,
+    GapOut,
     History,
     MessageCreate,
     NoteCreate,
@@ -161,6 +163,17 @@ async def ticket_history(request: web.Request) -> web.Response:
         ticket = await queries.get_ticket(session, request.match_info["reference"])
         events = await queries.ticket_history(session, ticket)
     return _json(History(items=[EventOut.from_event(event) for event in events]))
+
+
+@routes.post("/api/v1/gaps")
+async def report_gap(request: web.Request) -> web.Response:
+    """Store a question the assistant did not understand, or drop it if it holds contact details."""
+    data = _validate(GapCreate, await _read_json_object(request), code="validation_error")
+    async with request.app[SESSIONMAKER_KEY]() as session:
+        recorded = await gaps.record_gap(session, data.text, data.language, data.intent)
+    if recorded:
+        return _json(GapOut(status="recorded"), status=201)
+    return _json(GapOut(status="dropped"))
 
 
 @routes.get("/api/v1/openapi.json")

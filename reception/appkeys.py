@@ -7,6 +7,8 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from .bot_client import BotClient
+from .content import ContentDesk
+from .rasa_client import RasaClient
 from .settings import Settings
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
@@ -14,3 +16,5 @@ ENGINE_KEY = web.AppKey("engine", AsyncEngine)
 SESSIONMAKER_KEY = web.AppKey("sessionmaker", async_sessionmaker[AsyncSession])
 BOT_KEY = web.AppKey("bot", BotClient)
 TEMPLATES_KEY = web.AppKey("templates", jinja2.Environment)
+CONTENT_KEY = web.AppKey("content", ContentDesk)
+RASA_KEY = web.AppKey("rasa", RasaClient)

@@ -35,6 +35,7 @@ ADDRESS_LENGTH = 255
 IDEMPOTENCY_KEY_LENGTH = 255
 PASSWORD_HASH_LENGTH = 255
 SESSION_ID_LENGTH = 64
+QUESTION_LENGTH = 300
 
 
 class TicketKind(StrEnum):
@@ -127,6 +128,11 @@ class StaffRole(StrEnum):
     def works_tickets(self) -> bool:
         """Tell whether this role may change tickets, not only read them."""
         return self in (StaffRole.RECEPTION, StaffRole.ADMIN)
+
+    @property
+    def edits_content(self) -> bool:
+        """Tell whether this role may preview the content and work the gap report."""
+        return self in (StaffRole.EDITOR, StaffRole.ADMIN)
 
 
 class ActorType(StrEnum):
@@ -315,3 +321,31 @@ class TicketEvent(Base):
     action: Mapped[str] = mapped_column(String(LABEL_LENGTH))
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)
+
+
+class GapIntent(StrEnum):
+    """Why a patient's question went to the gap report."""
+
+    NOT_UNDERSTOOD = "nlu_fallback"
+    OUT_OF_SCOPE = "out_of_scope"
+
+
+class ContentGap(Base):
+    """A question the assistant did not understand, kept without who asked it."""
+
+    __tablename__ = "content_gaps"
+    __table_args__ = (Index("ix_content_gaps_normalised", "normalised", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(QUESTION_LENGTH))
+    normalised: Mapped[str] = mapped_column(String(QUESTION_LENGTH))
+    language: Mapped[str] = mapped_column(String(LABEL_LENGTH))
+    intent: Mapped[str] = mapped_column(String(LABEL_LENGTH))
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    handled_by: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
+    topic: Mapped[str | None] = mapped_column(String(TEXT_LENGTH))
+
+    def __repr__(self) -> str:
+        """Show the id and intent only, never the question."""
+        return f"<ContentGap {self.id} {self.intent}>"

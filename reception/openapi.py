@@ -13,6 +13,8 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from .models import IDEMPOTENCY_KEY_LENGTH
 from .schemas import (
     ErrorResponse,
+    GapCreate,
+    GapOut,
     History,
     MessageCreate,
     NoteCreate,
@@ -132,6 +134,23 @@ OPERATIONS = (
         "Return the ticket's audit log, oldest first",
         {200: ("Who changed what, and when.", History)},
         errors=(404,),
+    ),
+    Operation(
+        "post",
+        "/api/v1/gaps",
+        "reportGap",
+        "Report a question the assistant did not understand, without who asked it",
+        {
+            201: ("The question was stored for the editors' gap report.", GapOut),
+            200: ("The question was dropped: it was empty or held contact details.", GapOut),
+        },
+        body=GapCreate,
+        errors=BODY_ERRORS,
+        description=(
+            "A question holding something like a phone number or an e-mail address is never "
+            "stored. Questions are kept to 300 characters."
+        ),
+        tags=("gaps",),
     ),
 )
 

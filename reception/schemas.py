@@ -29,6 +29,7 @@ from .models import (
     TEXT_LENGTH,
     ActorType,
     Channel,
+    GapIntent,
     RecordState,
     Residence,
     Sender,
@@ -298,6 +299,23 @@ class MessageCreate(InputModel):
     """The body of POST /api/v1/tickets/{reference}/messages: text for the patient."""
 
     text: StaffMessageText
+
+
+class GapCreate(InputModel):
+    """The body of POST /api/v1/gaps: a question the assistant did not understand.
+
+    Nothing about who asked: no sender, no channel address.
+    """
+
+    text: MessageText = Field(description="The question; one with a phone or e-mail is dropped.")
+    language: Language
+    intent: GapIntent
+
+
+class GapOut(BaseModel):
+    """What became of a reported question."""
+
+    status: Literal["recorded", "dropped"]
 
 
 class ContactOut(BaseModel):

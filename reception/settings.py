@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/reception.db"
 DEFAULT_BOT_URL = "http://127.0.0.1:8000"
+DEFAULT_RASA_URL = "http://127.0.0.1:5005"
+DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 MIN_SESSION_SECRET_LENGTH = 16
 
 _URL_PREFIXES = (
@@ -37,6 +40,10 @@ class Settings:
     bot_timeout_seconds: float = 10.0
     secure_cookies: bool = False
     session_hours: int = 12
+    content_dir: Path = DEFAULT_CONTENT_DIR
+    rasa_url: str = DEFAULT_RASA_URL
+    rasa_api_token: str = ""
+    rasa_timeout_seconds: float = 10.0
 
     def __post_init__(self) -> None:
         """Refuse an empty API token or a short session secret, whoever built the settings."""
@@ -60,6 +67,9 @@ class Settings:
             migrate_on_start=_flag(env, "RECEPTION_MIGRATE_ON_START", default=True),
             bot_url=_bot_url(env),
             secure_cookies=_flag(env, "RECEPTION_SECURE_COOKIES", default=False),
+            content_dir=Path(env.get("CONTENT_DIR", "").strip() or DEFAULT_CONTENT_DIR),
+            rasa_url=_rasa_url(env),
+            rasa_api_token=env.get("RASA_API_TOKEN", "").strip(),
         )
 
 
@@ -110,6 +120,16 @@ def _bot_url(env: Mapping[str, str]) -> str:
             raise SettingsError(f"BOT_URL must start with http:// or https://, not {url!r}.")
         return url
     return f"http://127.0.0.1:{_port(env, 'BOT_PORT', default=8000)}"
+
+
+def _rasa_url(env: Mapping[str, str]) -> str:
+    """Return where Rasa listens (for the content preview), from RASA_URL or RASA_PORT."""
+    url = env.get("RASA_URL", "").strip().rstrip("/")
+    if url:
+        if not url.startswith(("http://", "https://")):
+            raise SettingsError(f"RASA_URL must start with http:// or https://, not {url!r}.")
+        return url
+    return f"http://127.0.0.1:{_port(env, 'RASA_PORT', default=5005)}"
 
 
 def _port(env: Mapping[str, str], name: str, *, default: int) -> int:

@@ -89,6 +89,12 @@ def require_ticket_work(request: web.Request, staff: Staff) -> None:
         raise forbidden(request, f"Your role ({staff.role.value}) can view tickets only.")
 
 
+def require_content_work(request: web.Request, staff: Staff) -> None:
+    """Refuse everyone but editors and admins."""
+    if not staff.role.edits_content:
+        raise forbidden(request, "Only editors and admins can preview the content.")
+
+
 def require_admin(request: web.Request, staff: Staff) -> None:
     """Refuse everyone but admins."""
     if staff.role is not StaffRole.ADMIN:

@@ -50,6 +50,12 @@ class FakeReception:
     tickets: dict[str, dict[str, Any]] = field(default_factory=dict)
     listed: list[dict[str, Any]] = field(default_factory=list)
     list_queries: list[dict[str, str]] = field(default_factory=list)
+    gaps: list[dict[str, Any]] = field(default_factory=list)
+
+    async def report_gap(self, request: web.Request) -> web.Response:
+        """Record a reported question, as reception's gap report would."""
+        self.gaps.append(await request.json())
+        return web.json_response({"status": "recorded"}, status=201)
 
     async def list(self, request: web.Request) -> web.Response:
         """Record the query and answer the prepared tickets."""
@@ -78,6 +84,7 @@ async def reception(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeRecept
     app = web.Application()
     app.router.add_post("/api/v1/tickets", fake.create)
     app.router.add_get("/api/v1/tickets", fake.list)
+    app.router.add_post("/api/v1/gaps", fake.report_gap)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     monkeypatch.setenv("RECEPTION_URL", str(server.make_url("")).rstrip("/"))

@@ -27,7 +27,14 @@ def _schema_differences(connection: Connection) -> list[object]:
     return compare_metadata(MigrationContext.configure(connection), Base.metadata)
 
 
-TABLES = {"tickets", "staff_users", "staff_sessions", "ticket_notes", "ticket_events"}
+TABLES = {
+    "tickets",
+    "staff_users",
+    "staff_sessions",
+    "ticket_notes",
+    "ticket_events",
+    "content_gaps",
+}
 
 
 async def test_upgrade_matches_models_and_downgrade_removes_tables(database_url: str) -> None:

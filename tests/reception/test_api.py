@@ -10,57 +10,12 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-import aiohttp
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 
-Client = TestClient[web.Request, web.Application]
-
-TICKETS = "/api/v1/tickets"
+from tests.reception.support import TICKETS, Client, create_ticket, error_of, ticket_body
 
 
-def ticket_body(**overrides: Any) -> dict[str, Any]:
-    """Return a valid ticket request, with some fields replaced."""
-    body: dict[str, Any] = {
-        "kind": "request",
-        "cancer_type": "breast",
-        "department": "breast_clinic",
-        "stage": "just_diagnosed",
-        "residence": "belgium",
-        "records": {"reports": "have", "imaging": "requested", "pathology": "not_yet"},
-        "language": "en",
-        "contact": {
-            "name": "Ada Example",
-            "phone": "+32 470 12 34 56",
-            "email": "ada@example.org",
-            "preferred_time": "mornings",
-        },
-        "channel": "telegram",
-        "channel_address": "123456789",
-        "transcript": [
-            {"at": "2026-03-01T10:00:00+01:00", "sender": "patient", "text": "Hello"},
-            {"at": "2026-03-01T09:00:05Z", "sender": "bot", "text": "Hi, how can I help?"},
-        ],
-    }
-    body.update(overrides)
-    return body
-
-
-async def create(client: Client, headers: dict[str, str], **overrides: Any) -> dict[str, Any]:
-    """Create a ticket and return its JSON."""
-    response = await client.post(TICKETS, json=ticket_body(**overrides), headers=headers)
-    assert response.status == 201, await response.text()
-    return await response.json()
-
-
-async def error_of(response: aiohttp.ClientResponse) -> dict[str, Any]:
-    """Return the error object of a JSON error response."""
-    assert response.content_type == "application/json"
-    body = await response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details"}
-    return body["error"]
+create = create_ticket
 
 
 async def test_healthz_needs_no_token(client: Client) -> None:

@@ -14,7 +14,6 @@ import pytest
 
 from tests.reception.support import TICKETS, Client, create_ticket, error_of, ticket_body
 
-
 create = create_ticket
 
 

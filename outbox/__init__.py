@@ -1,0 +1,25 @@
+"""A durable outbox: work is written to SQL first, then delivered with retries and back-off.
+
+The bot and the action server each keep one in their own database. Nothing is lost when the
+receiver is down or the process is killed: a job stays until it is delivered, and a key makes
+putting the same job twice harmless.
+"""
+
+from outbox.migrate import upgrade
+from outbox.store import Job, NewJob, Outbox, create_engine, normalise_url
+from outbox.worker import Backoff, Done, GiveUp, Outcome, RetryLater, Worker
+
+__all__ = [
+    "Backoff",
+    "Done",
+    "GiveUp",
+    "Job",
+    "NewJob",
+    "Outbox",
+    "Outcome",
+    "RetryLater",
+    "Worker",
+    "create_engine",
+    "normalise_url",
+    "upgrade",
+]

@@ -1,4 +1,5 @@
 """Command line: `python -m reception [serve]` runs the service, `migrate` upgrades the database,
+`purge` erases the personal data of tickets past their retention period (for cron), and
 `create-user` creates a staff account (the first admin, for instance)."""
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from aiohttp import web
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.engine import make_url
 
+from contentlib import ContentStore
+
 from . import accounts
 from .access_log import PathOnlyAccessLogger
 from .app import create_app
@@ -20,8 +23,9 @@ from .db import create_engine, create_sessionmaker
 from .migrate import upgrade
 from .models import StaffRole
 from .passwords import WeakPassword, check_strength
+from .retention import RetentionPeriodUnknown, purge_once
 from .schemas import StaffEmail
-from .settings import Settings, SettingsError, database_url_from_env
+from .settings import PurgeSettings, Settings, SettingsError, database_url_from_env
 
 logger = logging.getLogger("reception")
 
@@ -39,10 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "migrate":
             return migrate()
+        if args.command == "purge":
+            return purge()
         if args.command == "create-user":
             return create_user(args)
         return serve()
-    except (SettingsError, UsageError) as exc:
+    except (SettingsError, UsageError, RetentionPeriodUnknown) as exc:
         logger.error("%s", exc)
         return 2
 
@@ -53,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("serve", help="run the web service (the default)")
     commands.add_parser("migrate", help="upgrade the database to the latest revision")
+    commands.add_parser(
+        "purge", help="erase the personal data of tickets past their retention period, once"
+    )
     create = commands.add_parser("create-user", help="create a staff account")
     create.add_argument("--email", required=True, help="the account's e-mail, used to log in")
     create.add_argument(
@@ -92,6 +101,15 @@ def migrate() -> int:
     """Upgrade the database to the latest revision."""
     asyncio.run(_upgrade_to_head(database_url_from_env()))
     logger.info("reception database is at the latest revision")
+    return 0
+
+
+def purge() -> int:
+    """Run one retention pass and print how many tickets it purged."""
+    settings = PurgeSettings.from_env()
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    purged = asyncio.run(_purge(settings))
+    print(f"purged {purged} ticket{'' if purged == 1 else 's'}")
     return 0
 
 
@@ -143,6 +161,18 @@ async def _create_user(
         raise UsageError(str(exc)) from None
     finally:
         await engine.dispose()
+
+
+async def _purge(settings: PurgeSettings) -> int:
+    """Open the database, upgrade it, purge what retention allows, and close it."""
+    store = ContentStore(settings.content_dir)
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        purged = await purge_once(create_sessionmaker(engine), settings.retention_days, store)
+    finally:
+        await engine.dispose()
+    return len(purged)
 
 
 async def _upgrade_to_head(url: str) -> None:

@@ -11,13 +11,15 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from . import gaps, queries
+from . import erasure, gaps, queries
 from .appkeys import BOT_KEY, SESSIONMAKER_KEY
 from .bot_client import DeliveryFailed
 from .messaging import message_patient
 from .models import IDEMPOTENCY_KEY_LENGTH
 from .openapi import build_document
 from .schemas import (
+    ErasureCreate,
+    ErasureOut,
     EventOut,
     GapCreate,
     GapOut,
@@ -176,6 +178,15 @@ async def report_gap(request: web.Request) -> web.Response:
     return _json(GapOut(status="dropped"))
 
 
+@routes.post("/api/v1/erasures")
+async def erase_conversation(request: web.Request) -> web.Response:
+    """Erase the personal data of every ticket of one conversation, at the patient's request."""
+    data = _validate(ErasureCreate, await _read_json_object(request), code="validation_error")
+    async with request.app[SESSIONMAKER_KEY]() as session:
+        erased = await erasure.erase_conversation(session, data.channel, data.channel_address)
+    return _json(ErasureOut(erased=erased))
+
+
 @routes.get("/api/v1/openapi.json")
 async def openapi_document(request: web.Request) -> web.Response:
     """Describe the API as an OpenAPI 3.1 document generated from the request/response models."""
@@ -226,6 +237,7 @@ DOMAIN_ERRORS = (
     queries.TransitionNotAllowed,
     queries.UnknownAssignee,
     queries.TicketChanged,
+    queries.TicketErased,
     DeliveryFailed,
 )
 
@@ -241,6 +253,8 @@ def _from_domain_error(exc: Exception) -> ApiError:
         return ApiError(422, "unknown_assignee", f"Invalid request: {exc}", [detail])
     if isinstance(exc, queries.TicketChanged):
         return ApiError(409, "ticket_changed", str(exc))
+    if isinstance(exc, queries.TicketErased):
+        return ApiError(409, "ticket_erased", str(exc))
     return ApiError(502, "delivery_failed", str(exc))
 
 

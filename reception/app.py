@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,7 +18,9 @@ from .appkeys import (
     BOT_KEY,
     CONTENT_KEY,
     ENGINE_KEY,
+    LOGIN_LIMITER_KEY,
     RASA_KEY,
+    RETENTION_KEY,
     SESSIONMAKER_KEY,
     SETTINGS_KEY,
     TEMPLATES_KEY,
@@ -24,14 +28,17 @@ from .appkeys import (
 from .bot_client import BotClient
 from .content import ContentDesk
 from .db import create_engine, create_sessionmaker
+from .login_limits import LoginLimiter
 from .migrate import upgrade
 from .pages import page_errors_middleware, security_headers_middleware, template_environment
 from .rasa_client import RasaClient
+from .retention import keep_purging
 from .settings import Settings
 
 __all__ = ["ENGINE_KEY", "SETTINGS_KEY", "create_app"]
 
 STATIC = Path(__file__).parent / "static"
+RETENTION_STOP_SECONDS = 10.0
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -53,7 +60,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(accounts_views.routes)
     app.add_routes(content_views.routes)
     app.router.add_static("/static/", STATIC, name="static")
-    app.cleanup_ctx.extend([database_ctx, http_ctx])
+    app.cleanup_ctx.extend([database_ctx, http_ctx, login_limits_ctx, retention_ctx])
     return app
 
 
@@ -82,3 +89,40 @@ async def http_ctx(app: web.Application) -> AsyncIterator[None]:
             settings.rasa_url, settings.rasa_api_token, session, settings.rasa_timeout_seconds
         )
         yield
+
+
+async def login_limits_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Count failed logins in memory for the app's lifetime."""
+    limiter = LoginLimiter.from_settings(app[SETTINGS_KEY])
+    app[LOGIN_LIMITER_KEY] = limiter
+    try:
+        yield
+    finally:
+        await limiter.close()
+
+
+async def retention_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Purge tickets past their retention period now and every interval, in the background.
+
+    The job reads the privacy notice's period through a store of its own, so that its passes
+    never change when the editors' pages see an edited file.
+    """
+    settings = app[SETTINGS_KEY]
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        keep_purging(
+            app[SESSIONMAKER_KEY],
+            settings.retention_days,
+            ContentStore(settings.content_dir),
+            settings.retention_interval_seconds,
+            stop,
+        ),
+        name="reception-retention",
+    )
+    app[RETENTION_KEY] = task
+    try:
+        yield
+    finally:
+        stop.set()  # a pass under way runs to its end, unless it takes too long
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(task, RETENTION_STOP_SECONDS)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import jinja2
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from .bot_client import BotClient
 from .content import ContentDesk
+from .login_limits import LoginLimiter
 from .rasa_client import RasaClient
 from .settings import Settings
 
@@ -18,3 +21,5 @@ BOT_KEY = web.AppKey("bot", BotClient)
 TEMPLATES_KEY = web.AppKey("templates", jinja2.Environment)
 CONTENT_KEY = web.AppKey("content", ContentDesk)
 RASA_KEY = web.AppKey("rasa", RasaClient)
+LOGIN_LIMITER_KEY = web.AppKey("login_limiter", LoginLimiter)
+RETENTION_KEY = web.AppKey("retention", asyncio.Task[None])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +11,16 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
+# aiosqlite logs every statement with its parameters (patient details) at DEBUG; never show them.
+SQLITE_DRIVER_LOGGER = "aiosqlite"
+
 
 def create_engine(url: str) -> AsyncEngine:
     """Create the async engine the app, migrations and tests share."""
     parsed = make_url(url)
     engine = _create_async_engine(parsed, hide_parameters=True, pool_pre_ping=True)
     if parsed.get_backend_name() == "sqlite":
+        logging.getLogger(SQLITE_DRIVER_LOGGER).setLevel(logging.INFO)
         _ensure_sqlite_folder(parsed)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
     return engine

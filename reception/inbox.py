@@ -16,7 +16,15 @@ from . import queries
 from .appkeys import BOT_KEY, SESSIONMAKER_KEY
 from .bot_client import DeliveryFailed
 from .messaging import message_patient
-from .models import OPEN_STATUSES, RecordState, Ticket, TicketStatus, utcnow
+from .models import (
+    OPEN_STATUSES,
+    RecordState,
+    Ticket,
+    TicketAction,
+    TicketEvent,
+    TicketStatus,
+    utcnow,
+)
 from .pages import age, error_page, label, render, when
 from .schemas import MessageCreate, NoteCreate
 from .staff_auth import (
@@ -37,6 +45,10 @@ DONE_MESSAGES = {
     "unassigned": "The ticket is no longer assigned.",
     "note": "Note added.",
     "message": "Message delivered to the patient.",
+}
+ERASURE_REASONS = {
+    TicketAction.ERASED.value: "at the patient's request",
+    TicketAction.PURGED.value: "because the retention period after closing ended",
 }
 
 routes = web.RouteTableDef()
@@ -209,6 +221,8 @@ async def send_message(request: web.Request) -> web.StreamResponse:
             )
         except DeliveryFailed as exc:
             return await _ticket_page(request, staff, error=str(exc), status=502, message=text)
+        except queries.TicketErased as exc:
+            return await _ticket_page(request, staff, error=str(exc), status=409)
     raise _done(request, "message")
 
 
@@ -246,6 +260,7 @@ async def _ticket_page(
         history=history,
         next_statuses=queries.allowed_next(ticket.status),
         records=_records(ticket),
+        erasure_reason=_erasure_reason(history),
         can_work=staff.role.works_tickets,
         notice=notice,
         error=error,
@@ -275,11 +290,26 @@ def _row(ticket: Ticket) -> dict[str, Any]:
         "age": age(ticket.created_at, utcnow()),
         "department": label(ticket.department),
         "cancer_type": label(ticket.cancer_type),
-        "name": ticket.contact_name or "—",
+        "name": _name(ticket),
         "channel": label(ticket.channel),
         "assignee": ticket.assignee.email if ticket.assignee else "—",
         "missing_records": sum(state in MISSING_RECORDS for state in ticket.records.values()),
     }
+
+
+def _name(ticket: Ticket) -> str:
+    """Return the patient's name for the list, or when their personal data was erased."""
+    if ticket.erased_at is not None:
+        return f"Personal data erased {ticket.erased_at:%Y-%m-%d}"
+    return ticket.contact_name or "—"
+
+
+def _erasure_reason(history: list[TicketEvent]) -> str:
+    """Say why the ticket's personal data was erased, from its audit log (empty if it was not)."""
+    for event in reversed(history):
+        if event.action in ERASURE_REASONS:
+            return ERASURE_REASONS[event.action]
+    return ""
 
 
 def _records(ticket: Ticket) -> list[dict[str, Any]]:

@@ -15,6 +15,8 @@ async def message_patient(
 ) -> dict[str, Any]:
     """Deliver text to the patient of a ticket; record it only once the bot has taken it."""
     ticket = await queries.get_ticket(session, reference)
+    if ticket.erased_at is not None:
+        raise queries.TicketErased()
     channel, address, language = ticket.channel, ticket.channel_address, ticket.language
     await session.commit()  # end the read transaction before waiting on the network
     await bot.deliver(

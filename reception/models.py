@@ -75,6 +75,7 @@ TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
     TicketStatus.CANCELLED: frozenset(),
 }
 OPEN_STATUSES = tuple(status for status, targets in TRANSITIONS.items() if targets)
+FINAL_STATUSES = tuple(status for status, targets in TRANSITIONS.items() if not targets)
 
 
 class Stage(StrEnum):
@@ -150,6 +151,8 @@ class TicketAction(StrEnum):
     ASSIGNEE_CHANGED = "assignee_changed"
     NOTE_ADDED = "note_added"
     MESSAGE_SENT = "message_sent"
+    ERASED = "erased"  # personal data anonymised at the patient's request
+    PURGED = "purged"  # personal data anonymised once the retention period ended
 
 
 def utcnow() -> datetime:
@@ -251,6 +254,7 @@ class Ticket(Base):
         Index("ix_tickets_created_at", "created_at"),
         Index("ix_tickets_department", "department"),
         Index("ix_tickets_channel_address", "channel", "channel_address"),
+        Index("ix_tickets_closed_at", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -273,6 +277,8 @@ class Ticket(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(IDEMPOTENCY_KEY_LENGTH), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     assignee_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_users.id", ondelete="SET NULL"), index=True
     )

@@ -12,6 +12,8 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from .models import IDEMPOTENCY_KEY_LENGTH
 from .schemas import (
+    ErasureCreate,
+    ErasureOut,
     ErrorResponse,
     GapCreate,
     GapOut,
@@ -34,7 +36,10 @@ ERROR_REASONS = {
     400: "The body is not a JSON object, or the query string is invalid.",
     401: "The bearer token is missing or wrong.",
     404: "No ticket has this reference.",
-    409: "The workflow does not allow this status change, or the ticket changed meanwhile.",
+    409: (
+        "The workflow does not allow this status change, the ticket changed meanwhile, "
+        "or its personal data was erased (no message can reach the patient)."
+    ),
     413: "The body is too large.",
     415: "The body is not JSON.",
     422: "A field is missing or invalid (each one is listed in details).",
@@ -151,6 +156,23 @@ OPERATIONS = (
             "stored. Questions are kept to 300 characters."
         ),
         tags=("gaps",),
+    ),
+    Operation(
+        "post",
+        "/api/v1/erasures",
+        "eraseConversation",
+        "Erase the personal data of every ticket of one conversation (the patient's request)",
+        {200: ("The tickets that were anonymised; an empty list if there were none.", ErasureOut)},
+        body=ErasureCreate,
+        errors=BODY_ERRORS,
+        description=(
+            "Matches tickets on channel and channel_address. Each one loses its contact details, "
+            "transcript, cancer type, stage, residence, records checklist, channel address and "
+            "the text of its notes and of the audit events that held text; it keeps its "
+            "reference, kind, status, department, language, channel, timestamps and audit log, "
+            "with one 'erased' event. An open ticket is cancelled. Erasing again is harmless."
+        ),
+        tags=("privacy",),
     ),
 )
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from .models import (
+    FINAL_STATUSES,
     REFERENCE_PATTERN,
     TRANSITIONS,
     ActorType,
@@ -30,6 +32,8 @@ from .models import (
 from .schemas import UNASSIGNED, TicketCreate
 
 CHANGE_ATTEMPTS = 20
+
+Change = Callable[[Ticket], Awaitable[None] | None]
 
 
 class TicketNotFound(LookupError):
@@ -62,6 +66,16 @@ class UnknownAssignee(LookupError):
     def __init__(self) -> None:
         """Explain who can be assigned."""
         super().__init__("No active reception or admin account has this e-mail.")
+
+
+class TicketErased(RuntimeError):
+    """The ticket's personal data was erased: reception can no longer reach the patient."""
+
+    def __init__(self) -> None:
+        """Say why nothing can be sent."""
+        super().__init__(
+            "This ticket's personal data was erased, so no message can reach the patient."
+        )
 
 
 class TicketChanged(RuntimeError):
@@ -209,15 +223,17 @@ async def update_ticket(
         if status is not None and status.value != ticket.status:
             if status not in TRANSITIONS[TicketStatus(ticket.status)]:
                 raise TransitionNotAllowed(ticket.status, status)
-            _record(session, ticket, actor, TicketAction.STATUS_CHANGED, ticket.status, status)
+            record_event(session, ticket, actor, TicketAction.STATUS_CHANGED, ticket.status, status)
             ticket.status = status.value
+            if status in FINAL_STATUSES:
+                ticket.closed_at = utcnow()
         if assign and ticket.assignee_id != (person.id if person else None):
             old = ticket.assignee.email if ticket.assignee else None
             new = person.email if person else None
-            _record(session, ticket, actor, TicketAction.ASSIGNEE_CHANGED, old, new)
+            record_event(session, ticket, actor, TicketAction.ASSIGNEE_CHANGED, old, new)
             ticket.assignee = person
 
-    return await _change(session, reference, apply)
+    return await change_ticket(session, reference, apply)
 
 
 async def add_note(session: AsyncSession, reference: str, text: str, actor: Actor) -> TicketNote:
@@ -230,9 +246,9 @@ async def add_note(session: AsyncSession, reference: str, text: str, actor: Acto
         note.created_at = utcnow()
         ticket.notes.append(note)
         ticket.updated_at = note.created_at
-        _record(session, ticket, actor, TicketAction.NOTE_ADDED, None, text)
+        record_event(session, ticket, actor, TicketAction.NOTE_ADDED, None, text)
 
-    await _change(session, reference, apply)
+    await change_ticket(session, reference, apply)
     return note
 
 
@@ -243,11 +259,13 @@ async def add_staff_message(
     entry = {"at": utcnow().isoformat(), "sender": Sender.STAFF.value, "text": text}
 
     def apply(ticket: Ticket) -> None:
-        """Append the line to the transcript."""
+        """Append the line to the transcript, unless the ticket was erased meanwhile."""
+        if ticket.erased_at is not None:
+            raise TicketErased()
         ticket.transcript = [*ticket.transcript, entry]
-        _record(session, ticket, actor, TicketAction.MESSAGE_SENT, None, text)
+        record_event(session, ticket, actor, TicketAction.MESSAGE_SENT, None, text)
 
-    await _change(session, reference, apply)
+    await change_ticket(session, reference, apply)
     return entry
 
 
@@ -261,11 +279,13 @@ async def ticket_history(session: AsyncSession, ticket: Ticket) -> list[TicketEv
     return list(events)
 
 
-async def _change(session: AsyncSession, reference: str, apply: Callable[[Ticket], None]) -> Ticket:
+async def change_ticket(session: AsyncSession, reference: str, apply: Change) -> Ticket:
     """Apply a change to the latest version of a ticket, retrying if someone else saved first."""
     for _ in range(CHANGE_ATTEMPTS):
         ticket = await get_ticket(session, reference, fresh=True)
-        apply(ticket)
+        outcome = apply(ticket)
+        if inspect.isawaitable(outcome):
+            await outcome
         try:
             await session.commit()
         except StaleDataError:
@@ -287,7 +307,7 @@ async def _assignable(session: AsyncSession, email: str | None) -> StaffUser | N
     return user
 
 
-def _record(
+def record_event(
     session: AsyncSession,
     ticket: Ticket,
     actor: Actor,
@@ -352,7 +372,7 @@ async def _insert_ticket(
     session.add(ticket)
     await session.flush()
     ticket.reference = format_reference(ticket.created_at, ticket.id)
-    _record(session, ticket, Actor.service(), TicketAction.CREATED, None, ticket.kind)
+    record_event(session, ticket, Actor.service(), TicketAction.CREATED, None, ticket.kind)
     await session.commit()
     return ticket
 

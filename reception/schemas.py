@@ -312,6 +312,19 @@ class GapCreate(InputModel):
     intent: GapIntent
 
 
+class ErasureCreate(InputModel):
+    """The body of POST /api/v1/erasures: the conversation whose tickets are to be anonymised."""
+
+    channel: Channel
+    channel_address: ChannelAddress
+
+
+class ErasureOut(BaseModel):
+    """The tickets whose personal data was erased (none, if the conversation had none)."""
+
+    erased: list[str] = Field(description="The references of the anonymised tickets.")
+
+
 class GapOut(BaseModel):
     """What became of a reported question."""
 
@@ -369,6 +382,10 @@ class TicketOut(BaseModel):
     notes: list[NoteOut]
     created_at: datetime
     updated_at: datetime
+    closed_at: datetime | None = Field(description="When the ticket was closed or cancelled.")
+    erased_at: datetime | None = Field(
+        description="When its personal data was erased; the ticket then holds none."
+    )
 
     @classmethod
     def from_ticket(cls, ticket: Ticket) -> Self:
@@ -396,6 +413,8 @@ class TicketOut(BaseModel):
             notes=[NoteOut.from_note(note) for note in ticket.notes],
             created_at=ticket.created_at,
             updated_at=ticket.updated_at,
+            closed_at=ticket.closed_at,
+            erased_at=ticket.erased_at,
         )
 
 

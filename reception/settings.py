@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ DEFAULT_BOT_URL = "http://127.0.0.1:8000"
 DEFAULT_RASA_URL = "http://127.0.0.1:5005"
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 MIN_SESSION_SECRET_LENGTH = 16
+MAX_RETENTION_DAYS = 36_500
 
 _URL_PREFIXES = (
     ("postgresql://", "postgresql+asyncpg://"),
@@ -44,15 +46,32 @@ class Settings:
     rasa_url: str = DEFAULT_RASA_URL
     rasa_api_token: str = ""
     rasa_timeout_seconds: float = 10.0
+    retention_days: int | None = None  # None: the period the privacy notice promises
+    retention_interval_seconds: float = 3600.0
+    login_attempts_per_email: int = 5
+    login_attempts_per_address: int = 20
+    login_window_seconds: int = 900
 
     def __post_init__(self) -> None:
-        """Refuse an empty API token or a short session secret, whoever built the settings."""
+        """Refuse values that cannot work, whoever built the settings."""
         if not self.api_token:
             raise SettingsError("The reception API token must not be empty.")
         if len(self.session_secret) < MIN_SESSION_SECRET_LENGTH:
             raise SettingsError(
                 f"The session secret must be at least {MIN_SESSION_SECRET_LENGTH} characters."
             )
+        check_retention_days(self.retention_days)
+        if not 0 < self.retention_interval_seconds < math.inf:
+            raise SettingsError(
+                "The retention interval must be a finite number of seconds above 0."
+            )
+        for value in (
+            self.login_attempts_per_email,
+            self.login_attempts_per_address,
+            self.login_window_seconds,
+        ):
+            if value < 1:
+                raise SettingsError("Login limits and their window must be at least 1.")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -67,10 +86,72 @@ class Settings:
             migrate_on_start=_flag(env, "RECEPTION_MIGRATE_ON_START", default=True),
             bot_url=_bot_url(env),
             secure_cookies=_flag(env, "RECEPTION_SECURE_COOKIES", default=False),
-            content_dir=Path(env.get("CONTENT_DIR", "").strip() or DEFAULT_CONTENT_DIR),
+            content_dir=content_dir_from_env(env),
             rasa_url=_rasa_url(env),
             rasa_api_token=env.get("RASA_API_TOKEN", "").strip(),
+            retention_days=retention_days_from_env(env),
+            retention_interval_seconds=_seconds(
+                env, "RECEPTION_RETENTION_INTERVAL_SECONDS", default=3600.0
+            ),
+            login_attempts_per_email=_whole_number(
+                env, "RECEPTION_LOGIN_ATTEMPTS_PER_EMAIL", default=5
+            ),
+            login_attempts_per_address=_whole_number(
+                env, "RECEPTION_LOGIN_ATTEMPTS_PER_ADDRESS", default=20
+            ),
+            login_window_seconds=_whole_number(env, "RECEPTION_LOGIN_WINDOW_SECONDS", default=900),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeSettings:
+    """What `python -m reception purge` needs: the database, the content and the period."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    content_dir: Path = DEFAULT_CONTENT_DIR
+    retention_days: int | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> PurgeSettings:
+        """Build the settings from the environment (or the given mapping); no token needed."""
+        env = os.environ if environ is None else environ
+        return cls(
+            database_url=database_url_from_env(env),
+            content_dir=content_dir_from_env(env),
+            retention_days=retention_days_from_env(env),
+        )
+
+
+def check_retention_days(days: int | None) -> None:
+    """Refuse a retention period that is not a whole number of days from 1 to 36500."""
+    if days is None:
+        return
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_RETENTION_DAYS:
+        raise SettingsError(
+            f"The retention period must be a whole number of days from 1 to {MAX_RETENTION_DAYS}, "
+            f"not {days!r}."
+        )
+
+
+def retention_days_from_env(environ: Mapping[str, str] | None = None) -> int | None:
+    """Return RECEPTION_RETENTION_DAYS, or None to follow the privacy notice."""
+    env = os.environ if environ is None else environ
+    name = "RECEPTION_RETENTION_DAYS"
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    days = _digits(raw)
+    if days is None or not 1 <= days <= MAX_RETENTION_DAYS:
+        raise SettingsError(
+            f"{name} must be a whole number of days from 1 to {MAX_RETENTION_DAYS}, not {raw!r}."
+        )
+    return days
+
+
+def content_dir_from_env(environ: Mapping[str, str] | None = None) -> Path:
+    """Return CONTENT_DIR, or the repository's content folder."""
+    env = os.environ if environ is None else environ
+    return Path(env.get("CONTENT_DIR", "").strip() or DEFAULT_CONTENT_DIR)
 
 
 def database_url_from_env(environ: Mapping[str, str] | None = None) -> str:
@@ -140,6 +221,38 @@ def _port(env: Mapping[str, str], name: str, *, default: int) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= 65535:
         raise SettingsError(f"{name} must be a port number between 1 and 65535, not {raw!r}.")
     return int(raw)
+
+
+def _whole_number(env: Mapping[str, str], name: str, *, default: int) -> int:
+    """Return a whole number of at least 1 from a variable."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    value = _digits(raw)
+    if value is None or value < 1:
+        raise SettingsError(f"{name} must be a whole number of at least 1, not {raw!r}.")
+    return value
+
+
+def _digits(raw: str) -> int | None:
+    """Return the number that plain ASCII digits spell (at most nine of them), else None."""
+    if raw.isascii() and raw.isdigit() and len(raw) <= 9:
+        return int(raw)
+    return None
+
+
+def _seconds(env: Mapping[str, str], name: str, *, default: float) -> float:
+    """Return a duration in seconds, more than 0, from a variable."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise SettingsError(f"{name} must be a number of seconds above 0, not {raw!r}.")
+    return value
 
 
 def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:

@@ -13,7 +13,7 @@ from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 
 from . import accounts
-from .appkeys import SESSIONMAKER_KEY, SETTINGS_KEY
+from .appkeys import LOGIN_LIMITER_KEY, SESSIONMAKER_KEY, SETTINGS_KEY
 from .models import StaffRole, StaffSession, StaffUser
 from .pages import error_page, render
 
@@ -136,12 +136,20 @@ async def login(request: web.Request) -> web.StreamResponse:
         error = "The login form expired. Please try again."
         return _login_form(request, next_path=next_path, error=error, status=403)
     email = form.get("email", "").strip()
-    async with request.app[SESSIONMAKER_KEY]() as session:
-        user = await accounts.authenticate(session, email, form.get("password", ""))
-        if user is None:
-            error = "The e-mail or the password is wrong, or the account is deactivated."
-            return _login_form(request, next_path=next_path, error=error, status=401, email=email)
-        opened = await accounts.open_session(session, user, settings.session_hours)
+    limiter = request.app[LOGIN_LIMITER_KEY]
+    async with limiter.one_at_a_time(email, request.remote):
+        wait = await limiter.retry_after(email, request.remote)
+        if wait is not None:
+            return _locked_out(request, next_path=next_path, email=email, wait=wait)
+        async with request.app[SESSIONMAKER_KEY]() as session:
+            user = await accounts.authenticate(session, email, form.get("password", ""))
+            if user is None:
+                await limiter.failed(email, request.remote)
+                error = "The e-mail or the password is wrong, or the account is deactivated."
+                return _login_form(
+                    request, next_path=next_path, error=error, status=401, email=email
+                )
+            opened = await accounts.open_session(session, user, settings.session_hours)
     response = web.HTTPSeeOther(next_path)
     response.set_cookie(
         SESSION_COOKIE,
@@ -170,6 +178,18 @@ async def logout(request: web.Request) -> web.StreamResponse:
     response = web.HTTPSeeOther("/login")
     response.del_cookie(SESSION_COOKIE, path="/")
     raise response
+
+
+def _locked_out(request: web.Request, *, next_path: str, email: str, wait: int) -> web.Response:
+    """Refuse a login attempt after too many failures, saying when to try again."""
+    minutes = max(1, -(-wait // 60))
+    error = (
+        "Too many failed logins for this e-mail or from this network. The password was not "
+        f"checked. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+    )
+    response = _login_form(request, next_path=next_path, error=error, status=429, email=email)
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 def _login_form(

@@ -10,6 +10,9 @@ centre:
 reception:
   phone: "+32 2 000 00 00"
   opening_hours: {en: weekdays, fr: en semaine}
+privacy:
+  retention_days_after_closing: 90
+  conversation_idle_days: 30
 """
 MESSAGES = """\
 welcome: |-
@@ -61,11 +64,12 @@ Usually a few weeks. More on [our site](https://example.org/delays).
 """
 
 
-def content(tmp_path: Path) -> Path:
-    """A small content folder that passes every check."""
+def content(tmp_path: Path, *, privacy: bool = True) -> Path:
+    """A small content folder that passes every check (without the privacy facts, if asked)."""
     root = tmp_path / "content"
     (root / "en" / "faq").mkdir(parents=True)
-    (root / "reference.yml").write_text(REFERENCE)
+    reference = REFERENCE if privacy else REFERENCE.split("privacy:")[0]
+    (root / "reference.yml").write_text(reference)
     (root / "safety.yml").write_text("medical:\n  en: [emergency]\n")
     (root / "en" / "messages.yml").write_text(MESSAGES)
     (root / "en" / "faq" / "costs.md").write_text(COSTS)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,8 +13,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from reception import accounts
+from reception.app import create_app
 from reception.appkeys import SESSIONMAKER_KEY
 from reception.models import StaffRole
+from reception.settings import Settings
 
 TICKETS = "/api/v1/tickets"
 PASSWORD = "correct horse battery staple"
@@ -55,6 +59,13 @@ async def create_ticket(
     response = await client.post(TICKETS, json=ticket_body(**overrides), headers=headers)
     assert response.status == 201, await response.text()
     return await response.json()
+
+
+@asynccontextmanager
+async def serve(settings: Settings) -> AsyncIterator[Client]:
+    """Serve an app built by create_app with these settings, and yield its client."""
+    async with TestClient(TestServer(create_app(settings))) as client:
+        yield client
 
 
 async def error_of(response: aiohttp.ClientResponse) -> dict[str, Any]:

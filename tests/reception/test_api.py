@@ -89,7 +89,10 @@ async def test_ticket_json_has_the_documented_shape(
         "notes",
         "created_at",
         "updated_at",
+        "closed_at",
+        "erased_at",
     ]
+    assert (ticket["closed_at"], ticket["erased_at"]) == (None, None)
     assert list(ticket["contact"]) == ["name", "phone", "email", "preferred_time"]
     created_at = datetime.fromisoformat(ticket["created_at"])
     assert created_at.utcoffset() is not None

@@ -1,7 +1,8 @@
-"""The command line: `python -m reception [serve|migrate]` and the alembic CLI."""
+"""The command line: `python -m reception [serve|migrate|purge|create-user]` and the alembic CLI."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import sqlite3
@@ -9,10 +10,22 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from argon2 import PasswordHasher
+from sqlalchemy import update
+
+from reception import queries
+from reception.db import create_engine, create_sessionmaker
+from reception.migrate import upgrade
+from reception.models import Ticket, TicketStatus, utcnow
+from reception.schemas import TicketCreate
+from reception.settings import normalise_database_url
+from tests.content_fixture import content
+from tests.reception.support import ticket_body
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -200,3 +213,83 @@ def test_create_user_refuses_a_duplicate_and_unknown_roles(tmp_path: Path) -> No
     assert boss.returncode == 2
     assert "invalid choice" in boss.stderr
     assert len(_stored_accounts(tmp_path)) == 1
+
+
+async def _closed_tickets(url: str, days_ago: list[int]) -> list[str]:
+    """Create one closed ticket per age in days, on a migrated database, and return them."""
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+        references = []
+        async with create_sessionmaker(engine)() as session:
+            for days in days_ago:
+                created = await queries.create_ticket(session, TicketCreate(**ticket_body()))
+                reference = created.ticket.reference
+                for status in ("in_progress", "appointment_scheduled", "closed"):
+                    await queries.update_ticket(
+                        session, reference, queries.Actor.service(), status=TicketStatus(status)
+                    )
+                await session.execute(
+                    update(Ticket)
+                    .where(Ticket.reference == reference)
+                    .values(closed_at=utcnow() - timedelta(days=days))
+                )
+                await session.commit()
+                references.append(reference)
+        return references
+    finally:
+        await engine.dispose()
+
+
+def _erased(database: Path) -> list[tuple[str, str | None]]:
+    """Return (reference, contact name) of every ticket whose data was erased."""
+    with sqlite3.connect(database) as connection:
+        return connection.execute(
+            "SELECT reference, contact_name FROM tickets WHERE erased_at IS NOT NULL ORDER BY id"
+        ).fetchall()
+
+
+def _purge(database: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m reception purge` on a SQLite database."""
+    return subprocess.run(
+        [sys.executable, "-m", "reception", "purge"],
+        env=_environment(DATABASE_URL=f"sqlite:///{database}", **extra),
+        cwd=database.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_purge_command_follows_the_privacy_notice_then_the_setting(tmp_path: Path) -> None:
+    database = tmp_path / "reception.db"
+    days = yaml.safe_load((PROJECT_ROOT / "content" / "reference.yml").read_text())["privacy"][
+        "retention_days_after_closing"
+    ]
+    expired, recent = asyncio.run(
+        _closed_tickets(normalise_database_url(f"sqlite:///{database}"), [days + 1, days - 1])
+    )
+
+    result = _purge(database)
+    assert (result.returncode, result.stdout) == (0, "purged 1 ticket\n"), result.stderr
+    assert _erased(database) == [(expired, None)]
+    assert "Ada Example" not in result.stdout + result.stderr
+
+    result = _purge(database, RECEPTION_RETENTION_DAYS=str(days - 2))
+    assert (result.returncode, result.stdout) == (0, "purged 1 ticket\n"), result.stderr
+    assert _erased(database) == [(expired, None), (recent, None)]
+    result = _purge(database, RECEPTION_RETENTION_DAYS="1")
+    assert (result.returncode, result.stdout) == (0, "purged 0 tickets\n"), result.stderr
+
+
+def test_purge_command_refuses_to_guess_the_period(tmp_path: Path) -> None:
+    database = tmp_path / "reception.db"
+    asyncio.run(_closed_tickets(normalise_database_url(f"sqlite:///{database}"), [10_000]))
+    result = _purge(database, CONTENT_DIR=str(content(tmp_path, privacy=False)))
+    assert result.returncode == 2
+    assert "RECEPTION_RETENTION_DAYS is not set" in result.stderr
+    assert _erased(database) == []
+    result = _purge(database, RECEPTION_RETENTION_DAYS="soon")
+    assert result.returncode == 2
+    assert "RECEPTION_RETENTION_DAYS must be a whole number" in result.stderr

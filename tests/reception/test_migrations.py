@@ -97,3 +97,57 @@ def test_script_location_does_not_depend_on_the_cwd(
     location = Path(alembic_config().get_main_option("script_location") or "")
     assert location == PROJECT_ROOT / "reception" / "migrations"
     assert (location / "versions").is_dir()
+
+
+async def test_0004_dates_the_closing_of_final_tickets_and_goes_back(database_url: str) -> None:
+    engine = create_engine(database_url)
+    insert = text(
+        "INSERT INTO tickets (reference, kind, status, records, language, channel,"
+        " channel_address, transcript, created_at, updated_at, version) VALUES (:reference,"
+        " 'request', :status, '{}', 'en', 'telegram', '1', '[]', :created, :updated, 1)"
+    )
+    created = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = [
+        ("SO-2026-00001", "new", datetime(2026, 1, 2, tzinfo=UTC)),
+        ("SO-2026-00002", "closed", datetime(2026, 1, 3, tzinfo=UTC)),
+        ("SO-2026-00003", "cancelled", datetime(2026, 1, 4, tzinfo=UTC)),
+        ("SO-2026-00004", "appointment_scheduled", datetime(2026, 1, 5, tzinfo=UTC)),
+    ]
+    try:
+        await upgrade(engine, "0003")
+        async with engine.begin() as connection:
+            for reference, status, updated in rows:
+                await connection.execute(
+                    insert,
+                    {
+                        "reference": reference,
+                        "status": status,
+                        "created": created,
+                        "updated": updated,
+                    },
+                )
+        await upgrade(engine, "0004")
+        async with engine.connect() as connection:
+            migrated = await connection.execute(
+                text(
+                    "SELECT reference, closed_at = updated_at, closed_at IS NULL, erased_at IS NULL"
+                    " FROM tickets ORDER BY reference"
+                )
+            )
+            assert [tuple(row) for row in migrated] == [
+                ("SO-2026-00001", None, True, True),
+                ("SO-2026-00002", True, False, True),
+                ("SO-2026-00003", True, False, True),
+                ("SO-2026-00004", None, True, True),
+            ]
+        await downgrade(engine, "0003")
+        async with engine.connect() as connection:
+            columns = await connection.run_sync(
+                lambda conn: {column["name"] for column in inspect(conn).get_columns("tickets")}
+            )
+            assert {"closed_at", "erased_at"}.isdisjoint(columns)
+            kept = await connection.execute(text("SELECT reference FROM tickets ORDER BY id"))
+            assert kept.scalars().all() == [reference for reference, _, _ in rows]
+        await downgrade(engine)
+    finally:
+        await engine.dispose()

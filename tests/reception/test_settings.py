@@ -9,7 +9,9 @@ from sqlalchemy.engine import make_url
 
 from reception.db import create_engine
 from reception.settings import (
+    DEFAULT_CONTENT_DIR,
     DEFAULT_DATABASE_URL,
+    PurgeSettings,
     Settings,
     SettingsError,
     normalise_database_url,
@@ -80,6 +82,70 @@ def test_everything_from_the_environment() -> None:
     assert (settings.bot_url, settings.secure_cookies) == ("https://bot.example.org", True)
 
 
+def test_retention_and_login_limits_have_defaults() -> None:
+    settings = Settings.from_env(BASE)
+    assert settings.retention_days is None  # the privacy notice's period
+    assert settings.retention_interval_seconds == 3600
+    assert (
+        settings.login_attempts_per_email,
+        settings.login_attempts_per_address,
+        settings.login_window_seconds,
+    ) == (5, 20, 900)
+
+
+def test_retention_and_login_limits_from_the_environment() -> None:
+    settings = Settings.from_env(
+        {
+            **BASE,
+            "RECEPTION_RETENTION_DAYS": "30",
+            "RECEPTION_RETENTION_INTERVAL_SECONDS": "0.5",
+            "RECEPTION_LOGIN_ATTEMPTS_PER_EMAIL": "3",
+            "RECEPTION_LOGIN_ATTEMPTS_PER_ADDRESS": "10",
+            "RECEPTION_LOGIN_WINDOW_SECONDS": "60",
+        }
+    )
+    assert (settings.retention_days, settings.retention_interval_seconds) == (30, 0.5)
+    assert (
+        settings.login_attempts_per_email,
+        settings.login_attempts_per_address,
+        settings.login_window_seconds,
+    ) == (3, 10, 60)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"retention_days": 0},
+        {"retention_days": 36_501},
+        {"retention_days": True},
+        {"retention_interval_seconds": 0},
+        {"retention_interval_seconds": float("inf")},
+        {"login_attempts_per_email": 0},
+        {"login_attempts_per_address": 0},
+        {"login_window_seconds": 0},
+    ],
+)
+def test_limits_are_checked_even_when_built_directly(change: dict[str, int]) -> None:
+    with pytest.raises(SettingsError):
+        Settings(api_token="t", session_secret=SECRET, **change)  # type: ignore[arg-type]
+
+
+def test_the_purge_command_needs_no_token() -> None:
+    assert PurgeSettings.from_env({}) == PurgeSettings(
+        database_url=DEFAULT_DATABASE_URL, content_dir=DEFAULT_CONTENT_DIR, retention_days=None
+    )
+    settings = PurgeSettings.from_env(
+        {
+            "DATABASE_URL": "postgres://db/r",
+            "CONTENT_DIR": "/srv/content",
+            "RECEPTION_RETENTION_DAYS": "7",
+        }
+    )
+    assert settings == PurgeSettings("postgresql+asyncpg://db/r", Path("/srv/content"), 7)
+    with pytest.raises(SettingsError, match="RECEPTION_RETENTION_DAYS"):
+        PurgeSettings.from_env({"RECEPTION_RETENTION_DAYS": "0"})
+
+
 def test_bot_url_follows_bot_port_by_default() -> None:
     assert Settings.from_env({**BASE, "BOT_PORT": "8123"}).bot_url == "http://127.0.0.1:8123"
 
@@ -116,6 +182,22 @@ def test_database_url_normalisation(url: str, expected: str) -> None:
         ("RECEPTION_SECURE_COOKIES", "maybe"),
         ("BOT_URL", "bot:8000"),
         ("BOT_PORT", "eighty"),
+        ("RECEPTION_RETENTION_DAYS", "0"),
+        ("RECEPTION_RETENTION_DAYS", "-1"),
+        ("RECEPTION_RETENTION_DAYS", "ninety"),
+        ("RECEPTION_RETENTION_DAYS", "36501"),
+        ("RECEPTION_RETENTION_DAYS", "1" + "0" * 20),
+        ("RECEPTION_RETENTION_INTERVAL_SECONDS", "0"),
+        ("RECEPTION_RETENTION_INTERVAL_SECONDS", "-5"),
+        ("RECEPTION_RETENTION_INTERVAL_SECONDS", "nan"),
+        ("RECEPTION_RETENTION_INTERVAL_SECONDS", "inf"),
+        ("RECEPTION_RETENTION_INTERVAL_SECONDS", "hourly"),
+        ("RECEPTION_LOGIN_ATTEMPTS_PER_EMAIL", "0"),
+        ("RECEPTION_LOGIN_ATTEMPTS_PER_EMAIL", "five"),
+        ("RECEPTION_LOGIN_ATTEMPTS_PER_ADDRESS", "0"),
+        ("RECEPTION_LOGIN_ATTEMPTS_PER_ADDRESS", "²"),
+        ("RECEPTION_LOGIN_WINDOW_SECONDS", "1.5"),
+        ("RECEPTION_LOGIN_WINDOW_SECONDS", "0"),
     ],
 )
 def test_bad_values_name_their_variable(name: str, value: str) -> None:

@@ -7,7 +7,7 @@ putting the same job twice harmless.
 
 from outbox.migrate import upgrade
 from outbox.store import Job, NewJob, Outbox, create_engine, normalise_url
-from outbox.worker import Backoff, Done, GiveUp, Outcome, RetryLater, Worker
+from outbox.worker import Backoff, Done, GiveUp, Outcome, Purger, RetryLater, Worker
 
 __all__ = [
     "Backoff",
@@ -17,6 +17,7 @@ __all__ = [
     "NewJob",
     "Outbox",
     "Outcome",
+    "Purger",
     "RetryLater",
     "Worker",
     "create_engine",

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -194,3 +195,36 @@ class Worker:
             await write
         except Exception as error:
             logger.error("%s: cannot record an attempt (%s)", self.queue, type(error).__name__)
+
+
+@dataclass
+class Purger:
+    """Delete finished jobs older than a retention period, now and then."""
+
+    outbox: Outbox
+    keep_seconds: float
+    interval_seconds: float = 3600.0
+    _task: asyncio.Task[None] | None = field(default=None, init=False)
+
+    async def start(self) -> None:
+        """Purge now, then once per interval."""
+        self._task = asyncio.create_task(self._run(), name="outbox-purge")
+
+    async def stop(self) -> None:
+        """Stop purging."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        """Purge until stopped; a failed pass is logged and the next one runs as planned."""
+        while True:
+            try:
+                purged = await self.outbox.purge(time.time() - self.keep_seconds)
+                if purged:
+                    logger.info("purged %d finished outbox jobs", purged)
+            except Exception as error:
+                logger.error("outbox purge failed: %s", type(error).__name__)
+            await asyncio.sleep(self.interval_seconds)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 
-from outbox import Backoff, Done, GiveUp, Job, NewJob, Outbox, RetryLater, Worker
+from outbox import Backoff, Done, GiveUp, Job, NewJob, Outbox, Purger, RetryLater, Worker
 
 FAST = Backoff(base_seconds=0.01, cap_seconds=0.05)
 
@@ -183,3 +183,22 @@ async def test_a_job_interrupted_by_a_stop_runs_again_after_a_restart(outbox: Ou
         await until(lambda: finished == [job.id])
     finally:
         await second.stop()
+
+
+async def test_the_purger_forgets_finished_jobs_after_the_period(outbox: Outbox) -> None:
+    """Finished jobs older than the period go; recent ones and waiting ones stay."""
+    old = await outbox.put("messages", "chat", {})
+    await outbox.complete(old.id)
+    await asyncio.sleep(1.2)
+    recent = await outbox.put("messages", "chat", {})
+    await outbox.complete(recent.id)
+    waiting = await outbox.put("messages", "other", {})
+    purger = Purger(outbox, keep_seconds=1.0, interval_seconds=0.05)
+    await purger.start()
+    try:
+        await asyncio.sleep(0.15)
+    finally:
+        await purger.stop()
+    assert await outbox.get(old.id) is None
+    assert await outbox.get(recent.id) is not None
+    assert await outbox.get(waiting.id) is not None

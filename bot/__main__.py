@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from bot.app import create_app
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 
 
 class PathOnlyAccessLogger(AbstractAccessLogger):
@@ -19,11 +20,15 @@ class PathOnlyAccessLogger(AbstractAccessLogger):
         self.logger.info("%s %s %d %.3fs", request.method, request.path, response.status, time)
 
 
-def main() -> None:
-    """Start the web chat and, when configured, Telegram."""
+def main() -> int:
+    """Start the web chat and, when configured, Telegram; refuse to start misconfigured."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        logging.getLogger("bot").error("%s", error)
+        return 2
     web.run_app(
         create_app(settings),
         host=settings.host,
@@ -31,7 +36,8 @@ def main() -> None:
         print=None,
         access_log_class=PathOnlyAccessLogger,
     )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

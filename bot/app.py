@@ -1,4 +1,4 @@
-"""The bot's app factory: the web chat, and Telegram when a token is set."""
+"""The bot's app factory: the outbox, the web chat, and Telegram when a token is set."""
 
 from __future__ import annotations
 
@@ -13,13 +13,19 @@ from bot.conversation import Conversation
 from bot.rasa_client import RasaClient
 from bot.safety import SafetyFilter
 from bot.settings import Settings
+from bot.telegram_channel import QUEUES as TELEGRAM_QUEUES
 from bot.telegram_channel import TelegramChannel
+from bot.telegram_intake import Polling, Webhook
 from contentlib import ContentStore
+from outbox import Outbox, Purger, create_engine, upgrade
 
 logger = logging.getLogger(__name__)
 
 settings_key = web.AppKey("settings", Settings)
 telegram_key = web.AppKey("telegram", TelegramChannel)
+
+# Everything the bot keeps of a conversation, by lane (the conversation's sender id).
+CONVERSATION_QUEUES = (*TELEGRAM_QUEUES, delivery.WEBCHAT_QUEUE)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -27,13 +33,30 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+async def outbox_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Open (and migrate) the bot's outbox for the app's lifetime."""
+    settings = app[settings_key]
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        app[delivery.outbox_key] = Outbox(engine, worker_id=settings.instance_name)
+        yield
+    finally:
+        await engine.dispose()
+
+
 async def conversation_ctx(app: web.Application) -> AsyncIterator[None]:
     """Open the HTTP session to Rasa for the app's lifetime."""
     settings = app[settings_key]
+    outbox = app[delivery.outbox_key]
+
+    async def forget(sender_id: str) -> None:
+        await outbox.erase_lane(sender_id, CONVERSATION_QUEUES)
+
     async with aiohttp.ClientSession() as session:
         rasa = RasaClient(settings.rasa_url, session, settings.rasa_timeout_seconds)
         safety = SafetyFilter.load(settings.content_dir / "safety.yml")
-        app[webchat.conversation_key] = Conversation(rasa, app[webchat.content_key], safety)
+        app[webchat.conversation_key] = Conversation(rasa, app[webchat.content_key], safety, forget)
         yield
 
 
@@ -44,13 +67,38 @@ async def telegram_ctx(app: web.Application) -> AsyncIterator[None]:
         logger.info("telegram is off: TELEGRAM_BOT_TOKEN is not set")
         yield
         return
-    channel = TelegramChannel(settings, app[webchat.conversation_key])
+    channel = TelegramChannel(settings, app[webchat.conversation_key], app[delivery.outbox_key])
     await channel.start()
     app[telegram_key] = channel
+    polling = None
+    if settings.telegram_webhook_url and settings.telegram_webhook_secret:
+        await Webhook(telegram_key, settings.telegram_webhook_secret).register(
+            channel, settings.telegram_webhook_url
+        )
+    else:
+        polling = Polling(channel, settings.telegram_poll_timeout_seconds)
+        await polling.start()
     try:
         yield
     finally:
+        if polling is not None:
+            await polling.stop()
         await channel.stop()
+
+
+async def maintenance_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Purge finished outbox jobs older than the settings keep them, now and then."""
+    settings = app[settings_key]
+    purger = Purger(
+        app[delivery.outbox_key],
+        settings.outbox_keep_days * 86_400,
+        settings.maintenance_interval_seconds,
+    )
+    await purger.start()
+    try:
+        yield
+    finally:
+        await purger.stop()
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -58,8 +106,11 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application()
     app[settings_key] = settings
     app[webchat.content_key] = ContentStore(settings.content_dir)
-    app.cleanup_ctx.extend([conversation_ctx, telegram_ctx])
+    app.cleanup_ctx.extend([outbox_ctx, conversation_ctx, telegram_ctx, maintenance_ctx])
     app.router.add_get("/healthz", healthz)
     webchat.add_routes(app)
     delivery.add_routes(app, telegram_key, settings.reception_api_token)
+    path = settings.telegram_webhook_path
+    if settings.telegram_enabled and path and settings.telegram_webhook_secret:
+        app.router.add_post(path, Webhook(telegram_key, settings.telegram_webhook_secret).receive)
     return app

@@ -1,8 +1,10 @@
-"""Messages from reception to patients: sent on Telegram at once, or kept for the web chat page.
+"""Messages for patients from outside a conversation: reception's staff, or the assistant.
 
-Reception calls `POST /api/v1/deliveries` with the shared RECEPTION_API_TOKEN. Web chat pages
-collect their messages with `GET /api/messages?session_id=…`. The web chat outbox lives in
-memory: a restart loses what was not collected yet (a durable outbox comes later).
+Reception (a staff message) and the action server (news about a saved request) call
+`POST /api/v1/deliveries` with the shared RECEPTION_API_TOKEN. The bot stores the message in
+its outbox and answers 202 at once; Telegram gets it as soon as Telegram accepts it, and a web
+chat page collects it with `GET /api/messages?session_id=…`. An `Idempotency-Key` header makes
+a retried delivery harmless.
 """
 
 from __future__ import annotations
@@ -10,61 +12,49 @@ from __future__ import annotations
 import hmac
 import logging
 import re
-from collections import OrderedDict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from telegram.error import TelegramError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot import webchat
 from bot.rasa_client import Reply
 from bot.telegram_channel import TelegramChannel
+from outbox import NewJob, Outbox
 
 logger = logging.getLogger(__name__)
 
 DELIVERIES_PATH = "/api/v1/deliveries"
 MESSAGES_PATH = "/api/messages"
+WEBCHAT_QUEUE = "webchat_messages"
 MAX_TEXT_LENGTH = 4000
-MAX_QUEUED_PER_SESSION = 50
-MAX_SESSIONS = 10_000
+MAX_KEY_LENGTH = 200
 TELEGRAM_CHAT_ID = re.compile(r"^-?[0-9]{1,20}$")
 
 
 class Delivery(BaseModel):
-    """What reception asks the bot to deliver."""
+    """What reception or the action server asks the bot to deliver."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     channel: Literal["telegram", "webchat"]
     address: str = Field(min_length=1, max_length=255)
     text: str = Field(min_length=1, max_length=MAX_TEXT_LENGTH)
-    reference: str = Field(pattern=r"^SO-[0-9]{4}-[0-9]{5,}$")
+    reference: str | None = Field(default=None, pattern=r"^SO-[0-9]{4}-[0-9]{5,}$")
     language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
+    sender: Literal["staff", "assistant"] = "staff"
+
+    @model_validator(mode="after")
+    def _staff_name_their_ticket(self) -> Delivery:
+        """A staff message is introduced with the reference of the ticket it is about."""
+        if self.sender == "staff" and self.reference is None:
+            raise ValueError("reference: a staff message needs its ticket's reference")
+        return self
 
 
-@dataclass
-class WebchatOutbox:
-    """Staff messages waiting for a web chat page to collect them, per session, in memory."""
-
-    queues: OrderedDict[str, deque[dict[str, str]]] = field(default_factory=OrderedDict)
-
-    def put(self, session_id: str, message: dict[str, str]) -> None:
-        """Queue a message for a session, forgetting the oldest sessions beyond the limit."""
-        queue = self.queues.setdefault(session_id, deque(maxlen=MAX_QUEUED_PER_SESSION))
-        queue.append(message)
-        self.queues.move_to_end(session_id)
-        while len(self.queues) > MAX_SESSIONS:
-            self.queues.popitem(last=False)
-
-    def take(self, session_id: str) -> list[dict[str, str]]:
-        """Return and forget a session's waiting messages."""
-        return list(self.queues.pop(session_id, ()))
-
-
-outbox_key = web.AppKey("webchat_outbox", WebchatOutbox)
+outbox_key = web.AppKey("outbox", Outbox)
 
 
 def failure(status: int, code: str, message: str) -> web.Response:
@@ -76,51 +66,53 @@ def failure(status: int, code: str, message: str) -> web.Response:
 class DeliveryRoutes:
     """The delivery endpoint and the web chat's poll, bound to the app's Telegram channel."""
 
-    api_token: str | None
+    api_token: str
     telegram_key: web.AppKey[TelegramChannel]
 
     async def deliver(self, request: web.Request) -> web.Response:
-        """Check the token and the body, then deliver to Telegram or queue for the web chat."""
+        """Check the token and the body, then queue the message for its channel."""
         if not self._authorised(request):
             return failure(401, "unauthorized", "Send 'Authorization: Bearer <token>'.")
+        key = request.headers.get("Idempotency-Key", "").strip() or None
+        if key is not None and (len(key) > MAX_KEY_LENGTH or not key.isprintable()):
+            return failure(400, "invalid_idempotency_key", "Idempotency-Key is too long.")
         delivery = await _read_delivery(request)
         if isinstance(delivery, web.Response):
             return delivery
         text = _with_header(request, delivery)
         if delivery.channel == "telegram":
-            return await self._to_telegram(request, delivery.address, text)
-        return _to_webchat(request, delivery, text)
+            return await self._to_telegram(request, delivery.address, text, key)
+        return await _to_webchat(request, delivery, text, key)
 
-    async def _to_telegram(self, request: web.Request, address: str, text: str) -> web.Response:
-        """Send the message to a Telegram chat now."""
+    async def _to_telegram(
+        self, request: web.Request, address: str, text: str, key: str | None
+    ) -> web.Response:
+        """Queue the message for a Telegram chat."""
         channel = request.app.get(self.telegram_key)
         if channel is None:
             return failure(503, "telegram_off", "Telegram is not enabled on this bot.")
         if not TELEGRAM_CHAT_ID.match(address):
             return failure(422, "invalid_address", "A Telegram address must be a chat id.")
-        try:
-            await channel.deliver(int(address), [Reply(text=text)])
-        except TelegramError as error:
-            logger.warning("telegram refused a staff message: %s", error.__class__.__name__)
-            return failure(
-                502, "telegram_failed", f"Telegram did not accept it ({error.__class__.__name__})."
-            )
-        logger.info("delivered a staff message on telegram")
-        return web.json_response({"status": "delivered"})
+        await channel.deliver(
+            int(address), [Reply(text=text)], key=f"delivery:{key}" if key else None
+        )
+        logger.info("queued a message for a patient on telegram")
+        return web.json_response({"status": "queued"}, status=202)
 
     async def poll(self, request: web.Request) -> web.Response:
-        """Hand a web chat page the staff messages waiting for its session."""
+        """Hand a web chat page the messages waiting for its session."""
         session_id = request.query.get("session_id", "")
         if not webchat.SESSION_ID.match(session_id):
             return failure(
                 422, "invalid_session", "session_id must be 8 to 64 letters, digits, '-' or '_'."
             )
-        return web.json_response({"messages": request.app[outbox_key].take(session_id)})
+        taken = await request.app[outbox_key].take(WEBCHAT_QUEUE, webchat.lane_of(session_id))
+        return web.json_response({"messages": [job.payload for job in taken]})
 
     def _authorised(self, request: web.Request) -> bool:
         """Compare the bearer token with the shared one, in constant time."""
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-        if not self.api_token or scheme.lower() != "bearer":
+        if scheme.lower() != "bearer":
             return False
         return hmac.compare_digest(given.strip().encode(), self.api_token.encode())
 
@@ -144,34 +136,38 @@ async def _read_delivery(request: web.Request) -> Delivery | web.Response:
 
 
 def _with_header(request: web.Request, delivery: Delivery) -> str:
-    """Put the content's 'message from reception' line above the staff's text."""
+    """Put the content's 'message from reception' line above a staff member's text."""
+    if delivery.sender == "assistant":
+        return delivery.text
     content = request.app[webchat.content_key]
     header = content.text("staff_message", delivery.language, reference=delivery.reference)
     return f"{header}\n\n{delivery.text}"
 
 
-def _to_webchat(request: web.Request, delivery: Delivery, text: str) -> web.Response:
-    """Queue the message until the patient's web chat page polls for it."""
+async def _to_webchat(
+    request: web.Request, delivery: Delivery, text: str, key: str | None
+) -> web.Response:
+    """Keep the message until the patient's web chat page polls for it."""
     if not webchat.SESSION_ID.match(delivery.address):
         return failure(422, "invalid_address", "A web chat address must be a session id.")
     message = {
-        "sender": "staff",
+        "sender": delivery.sender,
         "text": text,
         "reference": delivery.reference,
         "at": datetime.now(UTC).isoformat(),
     }
-    request.app[outbox_key].put(delivery.address, message)
-    logger.info("queued a staff message for a web chat session")
+    lane = webchat.lane_of(delivery.address)
+    await request.app[outbox_key].put_many(
+        [NewJob(WEBCHAT_QUEUE, lane, message, f"delivery:{key}" if key else None)]
+    )
+    logger.info("queued a message for a web chat session")
     return web.json_response({"status": "queued"}, status=202)
 
 
 def add_routes(
-    app: web.Application, telegram_key: web.AppKey[TelegramChannel], api_token: str | None
+    app: web.Application, telegram_key: web.AppKey[TelegramChannel], api_token: str
 ) -> None:
-    """Register the delivery endpoint and the web chat's poll for staff messages."""
-    if not api_token:
-        logger.warning("RECEPTION_API_TOKEN is not set: reception cannot message patients")
+    """Register the delivery endpoint and the web chat's poll for waiting messages."""
     routes = DeliveryRoutes(api_token=api_token, telegram_key=telegram_key)
-    app[outbox_key] = WebchatOutbox()
     app.router.add_post(DELIVERIES_PATH, routes.deliver)
     app.router.add_get(MESSAGES_PATH, routes.poll)

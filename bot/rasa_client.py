@@ -9,6 +9,8 @@ import aiohttp
 
 # Rasa's REST channel with metadata (rasa_extensions/channel.py).
 WEBHOOK_PATH = "/webhooks/patient/webhook"
+# The custom message with which the actions say that the patient's data was erased.
+ERASE_INSTRUCTION = "erase_conversation"
 
 
 class RasaUnavailable(Exception):
@@ -31,17 +33,31 @@ class Reply:
     buttons: tuple[Button, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class Answer:
+    """Everything Rasa answered to one message: what to show, and what to do."""
+
+    replies: list[Reply]
+    erase_conversation: bool = False
+
+
 def _reply_from(message: dict[str, Any]) -> Reply | None:
     """Read one message of Rasa's REST answer, skipping what has neither text nor buttons."""
     buttons = tuple(
         Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
         for b in message.get("buttons") or []
-        if b.get("payload")
+        if isinstance(b, dict) and b.get("payload")
     )
     text = str(message.get("text") or "")
     if not text and not buttons:
         return None
     return Reply(text=text, buttons=buttons)
+
+
+def _erases(message: dict[str, Any]) -> bool:
+    """Tell whether a message is the actions' instruction to forget the conversation here."""
+    custom = message.get("custom")
+    return isinstance(custom, dict) and custom.get(ERASE_INSTRUCTION) is True
 
 
 @dataclass(frozen=True)
@@ -53,12 +69,24 @@ class RasaClient:
     timeout_seconds: float = 30.0
 
     async def send(
-        self, sender_id: str, message: str, metadata: dict[str, str] | None = None
-    ) -> list[Reply]:
-        """Send one message for one conversation; return the assistant's replies."""
+        self,
+        sender_id: str,
+        message: str,
+        metadata: dict[str, str] | None = None,
+        message_id: str | None = None,
+        redelivered: bool = False,
+    ) -> Answer:
+        """Send one message for one conversation; return the assistant's answer.
+
+        A message sent again after the bot was interrupted (`redelivered`) with the same
+        `message_id` is not processed twice: Rasa answers what it answered the first time.
+        """
         url = f"{self.base_url}{WEBHOOK_PATH}"
         timeout = aiohttp.ClientTimeout(total=self.timeout_seconds)
-        body = {"sender": sender_id, "message": message, "metadata": metadata or {}}
+        body: dict[str, Any] = {"sender": sender_id, "message": message, "metadata": metadata or {}}
+        if message_id:
+            body["message_id"] = message_id
+            body["redelivered"] = redelivered
         try:
             async with self.session.post(url, json=body, timeout=timeout) as response:
                 if response.status != 200:
@@ -66,6 +94,9 @@ class RasaClient:
                 body = await response.json()
         except (aiohttp.ClientError, TimeoutError, ValueError) as error:
             raise RasaUnavailable(f"Rasa unreachable: {error.__class__.__name__}") from error
-        if not isinstance(body, list):
+        if not isinstance(body, list) or not all(isinstance(m, dict) for m in body):
             raise RasaUnavailable("Rasa answered something other than a list of messages")
-        return [reply for message in body if (reply := _reply_from(message))]
+        return Answer(
+            replies=[reply for message in body if (reply := _reply_from(message))],
+            erase_conversation=any(_erases(message) for message in body),
+        )

@@ -23,8 +23,13 @@ class Danger(StrEnum):
 
 
 def normalise(text: str) -> str:
-    """Lower-case, strip accents, straighten apostrophes and collapse spaces."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    """Lower-case, strip accents, straighten apostrophes and collapse spaces.
+
+    Compatibility forms are unfolded before and after lower-casing, so that styled letters
+    (bold or fullwidth capitals from "fancy font" keyboards, superscripts) read as plain ones.
+    """
+    unfolded = unicodedata.normalize("NFKD", text)
+    decomposed = unicodedata.normalize("NFKD", unfolded.casefold())
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     plain = plain.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
     return " ".join(re.sub(r"[^\w']+", " ", plain).split())

@@ -1,21 +1,30 @@
-"""The Telegram channel: python-telegram-bot in front of the shared conversation."""
+"""The Telegram channel: python-telegram-bot in front of the shared conversation.
+
+Nothing a patient sends or is sent is held only in memory. Every update is first stored in
+the outbox (`telegram_updates`, keyed by its update_id, so a redelivered update is processed
+once); a worker processes each chat's updates in order, and the replies they produce are
+stored in the same transaction that marks the update done (`telegram_messages`). Another
+worker sends those, in order per chat, waiting out Telegram's `RetryAfter` and outages.
+"""
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import logging
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
+from contextvars import ContextVar
+from datetime import timedelta
+from typing import Any
 
 from aiolimiter import AsyncLimiter
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction, MessageLimit, ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
-    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -24,13 +33,18 @@ from telegram.ext import (
     filters,
 )
 
-from bot.buttons import CallbackPayloads
+from bot.buttons import CALLBACKS_QUEUE, CallbackPayloads
 from bot.conversation import Conversation
 from bot.rasa_client import Reply
 from bot.settings import Settings
 from contentlib.markdown import to_telegram_html
+from outbox import Done, GiveUp, Job, NewJob, Outbox, RetryLater, Worker
 
 logger = logging.getLogger(__name__)
+
+UPDATES_QUEUE = "telegram_updates"
+MESSAGES_QUEUE = "telegram_messages"
+QUEUES = (UPDATES_QUEUE, MESSAGES_QUEUE, CALLBACKS_QUEUE)
 
 # Telegram commands and the message Rasa receives for each.
 COMMANDS = {
@@ -40,28 +54,26 @@ COMMANDS = {
     "privacy": "/ask_privacy",
     "restart": "/restart",
     "human": "/request_human",
+    "delete": "/request_erasure",
 }
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGES = filters.UpdateType.MESSAGE
-SEEN_UPDATES_KEPT = 10_000
-UNSUPPORTED = (
-    filters.PHOTO
-    | filters.Document.ALL
-    | filters.Sticker.ALL
-    | filters.VOICE
-    | filters.AUDIO
-    | filters.VIDEO
-    | filters.VIDEO_NOTE
-    | filters.LOCATION
-    | filters.CONTACT
-    | filters.POLL
-)
+
+# The replies of the update being processed, stored when it is marked done.
+_replies: ContextVar[list[NewJob] | None] = ContextVar("telegram_replies", default=None)
+# Whether the update being processed may have been processed before (the bot was interrupted).
+_redelivered: ContextVar[bool] = ContextVar("telegram_redelivered", default=False)
 
 
 def sender_id(update: Update) -> str:
     """The Rasa conversation id of the chat this update belongs to."""
     assert update.effective_chat is not None
-    return f"telegram:{update.effective_chat.id}"
+    return lane_of_chat(update.effective_chat.id)
+
+
+def lane_of_chat(chat_id: int | str) -> str:
+    """A chat's lane in the outbox, which is also its Rasa conversation id."""
+    return f"telegram:{chat_id}"
 
 
 def language(update: Update) -> str | None:
@@ -89,25 +101,29 @@ def chunks(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
     return [*pieces, text] if text else pieces
 
 
-class TelegramChannel:
-    """Receive Telegram updates, ask the conversation, and send its replies back."""
+def seconds(value: int | float | timedelta) -> float:
+    """A Bot API time period (seconds, or a timedelta with PTB_TIMEDELTA) in seconds."""
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
-    def __init__(self, settings: Settings, conversation: Conversation) -> None:
-        """Build the python-telegram-bot application and register the handlers."""
+
+class TelegramChannel:
+    """Process stored Telegram updates with the conversation, and send the replies back."""
+
+    def __init__(self, settings: Settings, conversation: Conversation, outbox: Outbox) -> None:
+        """Build the python-telegram-bot application, its handlers and the two workers."""
         assert settings.telegram_bot_token
         self.settings = settings
         self.conversation = conversation
-        self.payloads = CallbackPayloads()
-        self._chat_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.outbox = outbox
+        self.payloads = CallbackPayloads(outbox, settings.telegram_bot_token)
         self._chat_limits: defaultdict[int, AsyncLimiter] = defaultdict(
             lambda: AsyncLimiter(settings.chat_messages_per_minute, 60)
         )
-        self._seen_updates: OrderedDict[int, None] = OrderedDict()
         builder = (
             ApplicationBuilder()
             .token(settings.telegram_bot_token)
             .rate_limiter(AIORateLimiter())
-            .concurrent_updates(True)
+            .updater(None)
         )
         if settings.telegram_api_base_url:
             builder = builder.base_url(settings.telegram_api_base_url).base_file_url(
@@ -115,99 +131,192 @@ class TelegramChannel:
             )
         self.application: Application = builder.build()
         add = self.application.add_handler
-        add(TypeHandler(Update, self.drop_duplicates), group=-1)
         for command in COMMANDS:
             add(CommandHandler(command, self.on_command, filters=PRIVATE & NEW_MESSAGES))
         add(CommandHandler(list(COMMANDS), self.on_group, filters=~PRIVATE & NEW_MESSAGES))
         add(CallbackQueryHandler(self.on_button))
         add(MessageHandler(PRIVATE & NEW_MESSAGES & filters.TEXT & ~filters.COMMAND, self.on_text))
-        add(MessageHandler(PRIVATE & NEW_MESSAGES & UNSUPPORTED, self.on_unsupported))
+        add(MessageHandler(PRIVATE & NEW_MESSAGES & filters.COMMAND, self.on_unknown_command))
+        add(MessageHandler(PRIVATE & NEW_MESSAGES & ~filters.StatusUpdate.ALL, self.on_unsupported))
         add(MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, self.on_edited))
+        add(TypeHandler(Update, self.on_anything_else))
         self.application.add_error_handler(self.on_error)
+        self.updates = Worker(outbox, UPDATES_QUEUE, self.process, concurrency=32)
+        self.messages = Worker(outbox, MESSAGES_QUEUE, self.send, concurrency=16)
+
+    @property
+    def bot(self) -> Any:
+        """The Bot API client."""
+        return self.application.bot
 
     async def start(self) -> None:
-        """Connect to Telegram and start polling for updates."""
+        """Connect to Telegram and start processing and sending what the outbox holds."""
         await self.application.initialize()
         await self.application.start()
-        assert self.application.updater is not None
-        await self.application.updater.start_polling(
-            poll_interval=0,
-            timeout=self.settings.telegram_poll_timeout_seconds,
-            allowed_updates=Update.ALL_TYPES,
-        )
-        logger.info("telegram polling started")
+        await self.updates.start()
+        await self.messages.start()
 
     async def stop(self) -> None:
-        """Stop polling and close the connection to Telegram."""
-        assert self.application.updater is not None
-        if self.application.updater.running:
-            await self.application.updater.stop()
+        """Stop the workers (unfinished jobs stay in the outbox) and close the connection."""
+        await self.updates.stop()
+        await self.messages.stop()
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
 
+    # -- intake ------------------------------------------------------------------------------
+
+    async def receive(self, data: dict[str, Any]) -> bool:
+        """Store one update as Telegram sent it; False if it was stored before (a duplicate)."""
+        update_id = data.get("update_id")
+        if not isinstance(update_id, int) or isinstance(update_id, bool):
+            raise ValueError("an update needs an integer update_id")
+        _, new = await self.outbox.put_new(
+            UPDATES_QUEUE, self._lane_of(data), data, key=str(update_id)
+        )
+        if not new:
+            logger.info("duplicate telegram update dropped")
+        return new
+
+    def _lane_of(self, data: dict[str, Any]) -> str:
+        """The chat an update belongs to (updates without a chat share one lane)."""
+        try:
+            update = Update.de_json(data, self.bot)
+        except Exception:  # unreadable: processed (and ignored) on a lane of its own
+            return "telegram:unreadable"
+        if update.effective_chat is not None:
+            return lane_of_chat(update.effective_chat.id)
+        if update.effective_user is not None:
+            return f"telegram:user:{update.effective_user.id}"
+        return "telegram:other"
+
+    # -- processing --------------------------------------------------------------------------
+
+    async def process(self, job: Job) -> Done:
+        """Run one stored update through the handlers; its replies are stored as it ends."""
+        try:
+            update = Update.de_json(job.payload, self.bot)
+        except Exception:
+            logger.warning("telegram update %s could not be read", job.key)
+            return Done(then=await self._unreadable(job.payload))
+        replies: list[NewJob] = []
+        collecting = _replies.set(replies)
+        redelivered = _redelivered.set(job.attempts > 0)
+        try:
+            await self.application.process_update(update)
+        finally:
+            _replies.reset(collecting)
+            _redelivered.reset(redelivered)
+        return Done(then=replies)
+
+    async def _unreadable(self, data: dict[str, Any]) -> list[NewJob]:
+        """Answer an update the library cannot read, if it comes from a private chat."""
+        for value in data.values():
+            chat = value.get("chat") if isinstance(value, dict) else None
+            if isinstance(chat, dict) and chat.get("type") == "private":
+                sender = value.get("from") if isinstance(value.get("from"), dict) else {}
+                notice = self.conversation.notice("unsupported_media", sender.get("language_code"))
+                return await self.messages_for(int(chat["id"]), [notice])
+        return []
+
     async def converse(self, update: Update, message: str) -> None:
         """Send one patient message to the conversation and deliver its replies, in order."""
-        assert update.effective_chat is not None
-        chat_id = update.effective_chat.id
-        async with self._chat_locks[chat_id], self._chat_limits[chat_id]:
-            await update.effective_chat.send_action(ChatAction.TYPING)
+        assert update.effective_chat is not None and update.effective_message is not None
+        chat = update.effective_chat
+        async with self._chat_limits[chat.id]:
+            with contextlib.suppress(TelegramError):
+                await chat.send_action(ChatAction.TYPING)
             replies = await self.conversation.respond(
-                sender_id(update), message, language(update), update.effective_chat.type
+                sender_id(update),
+                message,
+                language(update),
+                chat.type,
+                message_id=f"telegram-update-{update.update_id}",
+                redelivered=_redelivered.get(),
             )
-            await self.deliver(chat_id, replies)
+            await self.deliver(chat.id, replies)
 
-    async def deliver(self, chat_id: int, replies: Sequence[Reply]) -> None:
-        """Send replies as HTML messages, with buttons as an inline keyboard."""
-        bot = self.application.bot
+    async def deliver(self, chat_id: int, replies: Sequence[Reply], key: str | None = None) -> None:
+        """Queue replies for a chat: with the update being processed, or at once (with a key)."""
+        jobs = await self.messages_for(chat_id, replies, key)
+        collecting = _replies.get()
+        if collecting is not None:
+            collecting.extend(jobs)
+        else:
+            await self.outbox.put_many(jobs)
+
+    async def messages_for(
+        self, chat_id: int, replies: Sequence[Reply], key: str | None = None
+    ) -> list[NewJob]:
+        """The outbox jobs that send replies: HTML pieces, buttons on the last piece."""
+        lane = lane_of_chat(chat_id)
+        jobs = []
         for reply in replies:
-            keyboard = self.keyboard(reply)
-            pieces = chunks(to_telegram_html(reply.text)) or [""]
+            keyboard = await self.keyboard(reply, lane)
+            pieces = chunks(to_telegram_html(reply.text)) or ["…"]
             for index, piece in enumerate(pieces):
                 last = index == len(pieces) - 1
-                await bot.send_message(
-                    chat_id,
-                    piece or "…",
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard if last else None,
-                )
+                payload = {
+                    "chat_id": chat_id,
+                    "text": piece,
+                    "keyboard": keyboard if last else None,
+                }
+                job_key = f"{key}:{len(jobs)}" if key else None
+                jobs.append(NewJob(MESSAGES_QUEUE, lane, payload, job_key))
+        return jobs
 
-    def keyboard(self, reply: Reply) -> InlineKeyboardMarkup | None:
-        """An inline keyboard with one button per row, or None without buttons."""
+    async def keyboard(self, reply: Reply, lane: str) -> list[list[str]] | None:
+        """One button per row, as [title, callback data] pairs, or None without buttons."""
         if not reply.buttons:
             return None
-        rows = [
-            [InlineKeyboardButton(b.title, callback_data=self.payloads.encode(b.payload))]
-            for b in reply.buttons
-        ]
-        return InlineKeyboardMarkup(rows)
+        return [[b.title, await self.payloads.encode(b.payload, lane)] for b in reply.buttons]
 
-    async def drop_duplicates(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Stop an update Telegram delivers a second time; each is processed once."""
-        if update.update_id in self._seen_updates:
-            logger.info("duplicate telegram update dropped")
-            raise ApplicationHandlerStop
-        self._seen_updates[update.update_id] = None
-        if len(self._seen_updates) > SEEN_UPDATES_KEPT:
-            self._seen_updates.popitem(last=False)
+    # -- sending -----------------------------------------------------------------------------
+
+    async def send(self, job: Job) -> None:
+        """Send one stored message; wait out RetryAfter and outages, give up on refusals."""
+        message = job.payload
+        markup = None
+        if message.get("keyboard"):
+            rows = [
+                [InlineKeyboardButton(title, callback_data=data)]
+                for title, data in message["keyboard"]
+            ]
+            markup = InlineKeyboardMarkup(rows)
+        try:
+            await self.bot.send_message(
+                message["chat_id"], message["text"], parse_mode=ParseMode.HTML, reply_markup=markup
+            )
+        except RetryAfter as error:
+            raise RetryLater(
+                "telegram asks to slow down", after=seconds(error.retry_after)
+            ) from None
+        except Forbidden:
+            raise GiveUp("the patient has blocked the bot") from None
+        except BadRequest as error:
+            raise GiveUp(f"telegram refused the message ({type(error).__name__})") from None
+        except TelegramError as error:
+            raise RetryLater(f"telegram unreachable ({type(error).__name__})") from None
+
+    # -- handlers ----------------------------------------------------------------------------
 
     async def on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """In a group, ask for a private chat: health questions are not for an audience."""
-        assert update.effective_chat is not None
-        notice = self.conversation.notice("group_chat", language(update))
-        await self.deliver(update.effective_chat.id, [notice])
+        await self._notice(update, "group_chat")
 
     async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Explain that a correction must be sent as a new message."""
-        assert update.effective_chat is not None
-        notice = self.conversation.notice("edited_message", language(update))
-        await self.deliver(update.effective_chat.id, [notice])
+        await self._notice(update, "edited_message")
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Pass a command to the conversation as the intent it stands for."""
         assert update.effective_message is not None and update.effective_message.text
         command = update.effective_message.text.split()[0].lstrip("/").split("@")[0].lower()
         await self.converse(update, COMMANDS[command])
+
+    async def on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Answer a command the bot does not have with the list of those it has."""
+        await self.converse(update, COMMANDS["help"])
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Pass the patient's text to the conversation."""
@@ -218,28 +327,33 @@ class TelegramChannel:
         """Answer the button tap, then pass its payload to the conversation."""
         query = update.callback_query
         assert query is not None
-        await query.answer()
-        payload = self.payloads.decode(query.data)
-        if update.effective_chat is None:
+        with contextlib.suppress(TelegramError):  # too old after an outage: tapped all the same
+            await query.answer()
+        if update.effective_chat is None or update.effective_chat.type != "private":
             return
+        payload = await self.payloads.decode(query.data)
         if payload is None:
-            notice = self.conversation.notice("button_expired", language(update))
-            await self.deliver(update.effective_chat.id, [notice])
+            await self._notice(update, "button_expired")
             return
         await self.converse(update, payload)
 
     async def on_unsupported(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Explain politely that only text can be read."""
+        await self._notice(update, "unsupported_media")
+
+    async def on_anything_else(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Ignore, on purpose, updates no patient is waiting for an answer to."""
+        logger.info("telegram update of a kind the bot does not answer ignored")
+
+    async def _notice(self, update: Update, key: str) -> None:
+        """Send a message from content to the update's chat, without asking Rasa."""
         assert update.effective_chat is not None
-        notice = self.conversation.notice("unsupported_media", language(update))
+        notice = self.conversation.notice(key, language(update))
         await self.deliver(update.effective_chat.id, [notice])
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log a handler's failure without the patient's text, and tell the patient."""
-        logger.error("telegram handler failed: %r", context.error.__class__.__name__)
+        logger.error("telegram handler failed: %s", type(context.error).__name__)
         if isinstance(update, Update) and update.effective_chat is not None:
             notice = self.conversation.notice("service_unavailable", language(update))
-            try:
-                await self.deliver(update.effective_chat.id, [notice])
-            except TelegramError as error:
-                logger.error("could not tell the patient: %r", error.__class__.__name__)
+            await self.deliver(update.effective_chat.id, [notice])

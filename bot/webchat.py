@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
@@ -22,6 +23,11 @@ TEMPLATES = Path(__file__).parent / "templates"
 conversation_key = web.AppKey("conversation", Conversation)
 content_key = web.AppKey("content", ContentStore)
 templates_key = web.AppKey("templates", jinja2.Environment)
+
+
+def lane_of(session_id: str) -> str:
+    """A web chat session's lane in the outbox, which is also its Rasa conversation id."""
+    return f"webchat:{session_id}"
 
 
 def error(status: type[web.HTTPException], code: str, message: str) -> web.HTTPException:
@@ -48,8 +54,19 @@ async def page(request: web.Request) -> web.Response:
     )
 
 
-async def read_message(request: web.Request) -> tuple[str, str, str | None]:
-    """Read and check the session id, text and language of a posted message."""
+@dataclass(frozen=True)
+class WebMessage:
+    """A message the page posted: whose, what, in which language, and its id for retries."""
+
+    session_id: str
+    text: str
+    language: str | None
+    message_id: str | None
+    retry: bool
+
+
+async def read_message(request: web.Request) -> WebMessage:
+    """Read and check the session id, text, language and message id of a posted message."""
     try:
         body = await request.json()
     except ValueError:
@@ -71,13 +88,38 @@ async def read_message(request: web.Request) -> tuple[str, str, str | None]:
             "text_too_long",
             f"text must be at most {MAX_MESSAGE_LENGTH} characters.",
         )
-    return session_id, text, language if isinstance(language, str) else None
+    message_id = body.get("message_id")
+    if message_id is not None and (
+        not isinstance(message_id, str) or not SESSION_ID.match(message_id)
+    ):
+        raise error(
+            web.HTTPUnprocessableEntity,
+            "invalid_message_id",
+            "message_id must be 8 to 64 letters, digits, '-' or '_'.",
+        )
+    return WebMessage(
+        session_id=session_id,
+        text=text,
+        language=language if isinstance(language, str) else None,
+        message_id=f"webchat-{message_id}" if message_id else None,
+        retry=body.get("retry") is True,
+    )
 
 
 async def post_message(request: web.Request) -> web.Response:
-    """Pass one web chat message to the conversation and return the replies."""
-    session_id, text, language = await read_message(request)
-    replies = await request.app[conversation_key].respond(f"webchat:{session_id}", text, language)
+    """Pass one web chat message to the conversation and return the replies.
+
+    The page sends each message with an id of its own and, when the answer was lost on the
+    way, sends it again with `retry`: Rasa then answers what it answered the first time.
+    """
+    message = await read_message(request)
+    replies = await request.app[conversation_key].respond(
+        lane_of(message.session_id),
+        message.text,
+        message.language,
+        message_id=message.message_id,
+        redelivered=message.retry,
+    )
     return web.json_response(
         {
             "replies": [

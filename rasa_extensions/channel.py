@@ -3,6 +3,11 @@
 Rasa's own REST channel splits every text message at blank lines into several messages,
 which breaks a formatted answer into pieces, and logs the patient's text when processing
 fails. This one keeps each message whole and never logs what the patient wrote.
+
+A message carries the bot's `message_id`. When the bot sends a message again because it was
+interrupted before it could store the answer (`"redelivered": true`), and the conversation
+already holds a message with that id, the message is not processed a second time: the
+answers it got are read back from the tracker instead.
 """
 
 from __future__ import annotations
@@ -21,6 +26,35 @@ from sanic.response import HTTPResponse
 logger = logging.getLogger(__name__)
 
 ALLOWED_METADATA = ("language", "chat_type")
+MESSAGE_ID_LENGTH = 128
+REPLAYED_FIELDS = ("buttons", "custom", "image", "attachment", "elements", "quick_replies")
+
+
+def replies_to(events: list[dict[str, Any]], message_id: str, recipient_id: str) -> list | None:
+    """What the assistant answered the user message with this id, or None if it has none."""
+    start = next(
+        (
+            index
+            for index, event in enumerate(events)
+            if event.get("event") == "user" and event.get("message_id") == message_id
+        ),
+        None,
+    )
+    if start is None:
+        return None
+    replies = []
+    for event in events[start + 1 :]:
+        if event.get("event") == "user":
+            break
+        if event.get("event") != "bot":
+            continue
+        data = event.get("data") or {}
+        message: dict[str, Any] = {"recipient_id": recipient_id}
+        if event.get("text"):
+            message["text"] = event["text"]
+        message.update({key: data[key] for key in REPLAYED_FIELDS if data.get(key)})
+        replies.append(message)
+    return replies
 
 
 class WholeMessageCollector(CollectingOutputChannel):
@@ -56,12 +90,20 @@ class MetadataRestInput(RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            sender_id = await self._extract_sender(request)
+            message_id = self._message_id(request)
+            if message_id and (request.json or {}).get("redelivered") is True:
+                replayed = await self._replay(request, sender_id, message_id)
+                if replayed is not None:
+                    logger.info("a redelivered message was answered from the tracker")
+                    return response.json(replayed)
             collector = WholeMessageCollector()
             message = UserMessage(
                 self._extract_message(request),
                 collector,
-                await self._extract_sender(request),
+                sender_id,
                 input_channel=self.name(),
+                message_id=message_id,
                 metadata=self.get_metadata(request),
             )
             try:
@@ -73,3 +115,27 @@ class MetadataRestInput(RestInput):
             return response.json(collector.messages)
 
         return webhook
+
+    @staticmethod
+    def _message_id(request: Request) -> str | None:
+        """The bot's id of the message, if it sent a usable one."""
+        message_id = (request.json or {}).get("message_id")
+        if isinstance(message_id, str) and 0 < len(message_id) <= MESSAGE_ID_LENGTH:
+            return message_id
+        return None
+
+    @staticmethod
+    async def _replay(request: Request, sender_id: str, message_id: str) -> list | None:
+        """The answers already given to this message, read from the conversation's tracker."""
+        agent = getattr(request.app.ctx, "agent", None)
+        if agent is None or agent.tracker_store is None:
+            return None
+        try:
+            tracker = await agent.tracker_store.retrieve(sender_id)
+        except Exception as error:
+            logger.error("reading a tracker to replay failed: %s", error.__class__.__name__)
+            return None
+        if tracker is None:
+            return None
+        events = [event.as_dict() for event in tracker.events]
+        return replies_to(events, message_id, sender_id)

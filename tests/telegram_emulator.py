@@ -44,6 +44,7 @@ from html.parser import HTMLParser
 from http import HTTPStatus
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 __all__ = ["ButtonNotFoundError", "TelegramApiError", "TelegramEmulator"]
@@ -423,6 +424,9 @@ class TelegramEmulator:
         self._poll_generation = 0
         self._get_updates_count = 0
         self._webhook_url = ""
+        self._webhook_secret = ""
+        self._pusher: asyncio.Task[None] | None = None
+        self.webhook_deliveries: list[JSONDict] = []
         self._calls: list[JSONDict] = []
         self._seq = 0
         self._user_marks: dict[Any, int] = {}
@@ -559,6 +563,42 @@ class TelegramEmulator:
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self._requested_port).start()
         self.port = self._runner.addresses[0][1]
+        self._pusher = asyncio.get_running_loop().create_task(self._push_to_webhook())
+
+    async def _push_to_webhook(self) -> None:
+        """Deliver pending updates to the webhook, one at a time, until each is accepted."""
+        event = self._updates_event
+        assert event is not None
+        async with aiohttp.ClientSession() as session:
+            while True:
+                with self._lock:
+                    url, secret = self._webhook_url, self._webhook_secret
+                    batch = self._take_updates(1) if url else []
+                if not batch:
+                    event.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(event.wait(), 0.2)
+                    continue
+                update = batch[0]
+                headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+                try:
+                    async with session.post(
+                        url, json=update, headers=headers, timeout=aiohttp.ClientTimeout(total=10)
+                    ) as response:
+                        status = response.status
+                except (aiohttp.ClientError, TimeoutError, OSError):
+                    status = 0
+                with self._cond:
+                    self.webhook_deliveries.append(
+                        {"update_id": update["update_id"], "status": status}
+                    )
+                    if 200 <= status < 300:
+                        self._updates = [
+                            u for u in self._updates if u["update_id"] != update["update_id"]
+                        ]
+                    self._cond.notify_all()
+                if not 200 <= status < 300:
+                    await asyncio.sleep(0.3)
 
     def _stop_in_loop(self) -> None:
         """Wake long polls and stop the loop (runs in the emulator thread)."""
@@ -745,15 +785,27 @@ class TelegramEmulator:
         }
 
     def _set_webhook(self, call: JSONDict) -> bool:
-        """Set (or with an empty url remove) the webhook, which blocks getUpdates."""
+        """Set (or with an empty url remove) the webhook, which blocks getUpdates.
+
+        While a webhook is set, pending updates are POSTed to it one at a time, in order,
+        with the ``X-Telegram-Bot-Api-Secret-Token`` header when a secret_token was given;
+        an update is dropped from the queue only when the webhook answers 2xx, as on the
+        real server. Every attempt is recorded in :attr:`webhook_deliveries`.
+        """
         self._webhook_url = str(call["params"].get("url") or "")
+        self._webhook_secret = str(call["params"].get("secret_token") or "")
         if call["params"].get("drop_pending_updates"):
             self._updates.clear()
+        allowed = call["params"].get("allowed_updates")
+        if isinstance(allowed, list):
+            self._allowed_updates = set(allowed) or None
+        self._wake_pollers()
         return True
 
     def _delete_webhook(self, call: JSONDict) -> bool:
         """Remove the webhook, optionally dropping pending updates."""
         self._webhook_url = ""
+        self._webhook_secret = ""
         if call["params"].get("drop_pending_updates"):
             self._updates.clear()
         return True

@@ -10,7 +10,7 @@
   function sessionId() {
     let id = window.localStorage.getItem("webchat-session");
     if (!id) {
-      id = (window.crypto.randomUUID ? window.crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2)).replace(/[^A-Za-z0-9_-]/g, "");
+      id = newId();
       window.localStorage.setItem("webchat-session", id);
     }
     return id;
@@ -55,21 +55,44 @@
     item.appendChild(row);
   }
 
+  function newId() {
+    const id = window.crypto.randomUUID ? window.crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2);
+    return id.replace(/[^A-Za-z0-9_-]/g, "");
+  }
+
+  // One message, sent again once if its answer is lost on the way: with the same id, the
+  // server answers what it answered the first time instead of taking it twice.
+  async function post(message, messageId, retry) {
+    const response = await fetch("/api/messages", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        session_id: sessionId(), text: message, language: language, message_id: messageId, retry: retry,
+      }),
+    });
+    if (!response.ok) throw new Error("HTTP " + response.status);
+    return response.json();
+  }
+
+  const RETRY_AFTER_MS = 2000;
+
   async function send(message, shown) {
     show(shown, "patient");
+    const messageId = newId();
+    let body;
     try {
-      const response = await fetch("/api/messages", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ session_id: sessionId(), text: message, language: language }),
-      });
-      if (!response.ok) throw new Error("HTTP " + response.status);
-      const body = await response.json();
-      for (const reply of body.replies) {
-        showButtons(showHtml(reply.html, "bot"), reply.buttons);
-      }
+      body = await post(message, messageId, false);
     } catch (error) {
-      show(main.dataset.connectionError, "notice");
+      await new Promise(function (resolve) { window.setTimeout(resolve, RETRY_AFTER_MS); });
+      try {
+        body = await post(message, messageId, true);
+      } catch (again) {
+        show(main.dataset.connectionError, "notice");
+        return;
+      }
+    }
+    for (const reply of body.replies) {
+      showButtons(showHtml(reply.html, "bot"), reply.buttons);
     }
   }
 
@@ -89,7 +112,9 @@
       const response = await fetch("/api/messages?session_id=" + encodeURIComponent(sessionId()));
       if (response.ok) {
         const body = await response.json();
-        for (const message of body.messages) show(message.text, "staff");
+        for (const message of body.messages) {
+          show(message.text, message.sender === "assistant" ? "bot" : "staff");
+        }
       }
     } catch (error) {
       // A missed poll is harmless: the next one collects what is waiting.

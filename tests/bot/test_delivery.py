@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from telegram.error import Forbidden
 
 from bot import delivery, webchat
 from bot.rasa_client import Reply
 from bot.telegram_channel import TelegramChannel
 from contentlib import ContentStore
+from outbox import Outbox, create_engine, upgrade
 from reception.bot_client import BotClient, DeliveryFailed
 from tests.stack import ROOT
 
@@ -27,24 +28,33 @@ BotClientOfTest = TestClient[web.Request, web.Application]
 
 
 class FakeTelegram:
-    """Stands in for the running TelegramChannel: records what it was asked to deliver."""
+    """Stands in for the running TelegramChannel: records what it was asked to queue."""
 
     def __init__(self) -> None:
-        """Start with nothing sent and no failure."""
+        """Start with nothing queued."""
         self.sent: list[tuple[int, list[str]]] = []
-        self.error: Exception | None = None
+        self.keys: list[str | None] = []
 
-    async def deliver(self, chat_id: int, replies: Sequence[Reply]) -> None:
-        """Record the replies, or fail like Telegram would."""
-        if self.error is not None:
-            raise self.error
+    async def deliver(self, chat_id: int, replies: Sequence[Reply], key: str | None = None) -> None:
+        """Record the replies and their key."""
         self.sent.append((chat_id, [reply.text for reply in replies]))
+        self.keys.append(key)
 
 
-def bot_app(telegram: FakeTelegram | None) -> web.Application:
-    """Build a bot app with only the delivery routes and the real content."""
+@pytest.fixture
+async def outbox(tmp_path: Path) -> AsyncIterator[Outbox]:
+    """The bot's outbox, on SQLite."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'bot.db'}")
+    await upgrade(engine)
+    yield Outbox(engine, "bot-test")
+    await engine.dispose()
+
+
+def bot_app(telegram: FakeTelegram | None, outbox: Outbox) -> web.Application:
+    """Build a bot app with only the delivery routes, the real content and an outbox."""
     app = web.Application()
     app[webchat.content_key] = ContentStore(ROOT / "content")
+    app[delivery.outbox_key] = outbox
     if telegram is not None:
         app[TELEGRAM] = telegram  # type: ignore[assignment]
     delivery.add_routes(app, TELEGRAM, TOKEN)
@@ -58,9 +68,9 @@ def telegram() -> FakeTelegram:
 
 
 @pytest.fixture
-async def bot(telegram: FakeTelegram) -> AsyncIterator[BotClientOfTest]:
+async def bot(telegram: FakeTelegram, outbox: Outbox) -> AsyncIterator[BotClientOfTest]:
     """A client of the bot's delivery routes, Telegram on."""
-    async with TestClient(TestServer(bot_app(telegram))) as client:
+    async with TestClient(TestServer(bot_app(telegram, outbox))) as client:
         yield client
 
 
@@ -94,15 +104,14 @@ async def test_deliveries_need_the_token(
     assert telegram.sent == []
 
 
-async def test_without_a_configured_token_nothing_is_accepted() -> None:
-    app = web.Application()
-    app[webchat.content_key] = ContentStore(ROOT / "content")
-    delivery.add_routes(app, TELEGRAM, None)
-    async with TestClient(TestServer(app)) as client:
-        response = await client.post(
-            delivery.DELIVERIES_PATH, json=body(), headers={"Authorization": "Bearer "}
-        )
-        assert response.status == 401
+async def test_an_empty_token_is_never_accepted(
+    bot: BotClientOfTest, telegram: FakeTelegram
+) -> None:
+    response = await bot.post(
+        delivery.DELIVERIES_PATH, json=body(), headers={"Authorization": "Bearer "}
+    )
+    assert response.status == 401
+    assert telegram.sent == []
 
 
 async def test_telegram_delivery_prefixes_the_content_header(
@@ -111,19 +120,31 @@ async def test_telegram_delivery_prefixes_the_content_header(
     response = await bot.post(
         delivery.DELIVERIES_PATH, json=body(language="fr", text="<b>Hi</b>"), headers=AUTH
     )
-    assert response.status == 200
-    assert await response.json() == {"status": "delivered"}
+    assert response.status == 202
+    assert await response.json() == {"status": "queued"}
     assert telegram.sent == [(70001, [f"{header()}\n\n<b>Hi</b>"])]
     assert header().startswith("Message from reception about your request SO-2026-00042")
 
 
-async def test_telegram_failures_are_502_and_telegram_off_is_503(telegram: FakeTelegram) -> None:
-    telegram.error = Forbidden("Forbidden: bot was blocked by the user")
-    async with TestClient(TestServer(bot_app(telegram))) as client:
-        response = await client.post(delivery.DELIVERIES_PATH, json=body(), headers=AUTH)
-        assert response.status == 502
-        assert "Forbidden" in (await response.json())["error"]["message"]
-    async with TestClient(TestServer(bot_app(None))) as client:
+async def test_the_assistant_s_own_messages_come_without_the_staff_header(
+    bot: BotClientOfTest, telegram: FakeTelegram
+) -> None:
+    """A notice from the action server is the assistant speaking: no 'message from reception'."""
+    response = await bot.post(
+        delivery.DELIVERIES_PATH,
+        json=body(sender="assistant", text="Your request has arrived.", reference=None),
+        headers={**AUTH, "Idempotency-Key": "notice:ticket:abc"},
+    )
+    assert response.status == 202
+    assert telegram.sent == [(70001, ["Your request has arrived."])]
+    assert telegram.keys == ["delivery:notice:ticket:abc"]
+    staff_without_reference = body(reference=None)
+    response = await bot.post(delivery.DELIVERIES_PATH, json=staff_without_reference, headers=AUTH)
+    assert response.status == 422
+
+
+async def test_telegram_off_is_503(outbox: Outbox) -> None:
+    async with TestClient(TestServer(bot_app(None, outbox))) as client:
         response = await client.post(delivery.DELIVERIES_PATH, json=body(), headers=AUTH)
         assert response.status == 503
         assert (await response.json())["error"]["code"] == "telegram_off"
@@ -202,15 +223,41 @@ async def test_webchat_messages_wait_for_the_page_to_collect_them(bot: BotClient
     assert bad.status == 422
 
 
-def test_the_outbox_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(delivery, "MAX_SESSIONS", 2)
-    outbox = delivery.WebchatOutbox()
-    for n in range(delivery.MAX_QUEUED_PER_SESSION + 5):
-        outbox.put("session-a", {"text": str(n)})
-    assert len(outbox.take("session-a")) == delivery.MAX_QUEUED_PER_SESSION
-    for name in ["session-a", "session-b", "session-c"]:
-        outbox.put(name, {"text": name})
-    assert list(outbox.queues) == ["session-b", "session-c"]
+async def test_a_retried_webchat_delivery_is_kept_once(bot: BotClientOfTest) -> None:
+    """The same Idempotency-Key twice leaves one message for the page."""
+    for _ in range(2):
+        response = await bot.post(
+            delivery.DELIVERIES_PATH,
+            json=body(channel="webchat", address=SESSION, text="Once"),
+            headers={**AUTH, "Idempotency-Key": "message-1"},
+        )
+        assert response.status == 202
+    response = await bot.get(delivery.MESSAGES_PATH, params={"session_id": SESSION})
+    assert [m["text"] for m in (await response.json())["messages"]] == [f"{header()}\n\nOnce"]
+
+
+async def test_webchat_messages_survive_a_restart_of_the_bot(
+    telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    """A message queued for a page that has not polled yet is still there after a restart."""
+    url = f"sqlite:///{tmp_path / 'restart.db'}"
+    for step in ("queue", "collect"):
+        engine = create_engine(url)
+        await upgrade(engine)
+        app = bot_app(telegram, Outbox(engine, "bot-test"))
+        async with TestClient(TestServer(app)) as client:
+            if step == "queue":
+                response = await client.post(
+                    delivery.DELIVERIES_PATH,
+                    json=body(channel="webchat", address=SESSION, text="Kept"),
+                    headers=AUTH,
+                )
+                assert response.status == 202
+            else:
+                response = await client.get(delivery.MESSAGES_PATH, params={"session_id": SESSION})
+                messages = (await response.json())["messages"]
+                assert [m["text"] for m in messages] == [f"{header()}\n\nKept"]
+        await engine.dispose()
 
 
 async def test_reception_bot_client_speaks_the_same_contract(

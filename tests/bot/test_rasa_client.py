@@ -11,7 +11,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.conversation import Conversation
-from bot.rasa_client import WEBHOOK_PATH, Button, RasaClient, RasaUnavailable, Reply
+from bot.rasa_client import WEBHOOK_PATH, Answer, Button, RasaClient, RasaUnavailable, Reply
 from tests.stack import free_port
 
 
@@ -55,12 +55,45 @@ async def test_replies_and_buttons_are_read(rasa: tuple[FakeRasa, str]) -> None:
         {"recipient_id": "telegram:1", "image": "x.png"},
     ]
     async with aiohttp.ClientSession() as session:
-        replies = await RasaClient(url, session).send("telegram:1", "hi")
-    assert replies == [Reply("Hello"), Reply("Pick", (Button("A", "/a"),))]
+        answer = await RasaClient(url, session).send("telegram:1", "hi")
+    assert answer == Answer([Reply("Hello"), Reply("Pick", (Button("A", "/a"),))])
     assert fake.received == [{"sender": "telegram:1", "message": "hi", "metadata": {}}]
 
 
-@pytest.mark.parametrize(("status", "answer"), [(500, []), (200, {"not": "a list"})])
+async def test_the_message_id_and_a_redelivery_are_passed_on(rasa: tuple[FakeRasa, str]) -> None:
+    """Rasa gets the bot's id of the message and whether it is sent again after a restart."""
+    fake, url = rasa
+    fake.answer = [{"recipient_id": "telegram:1", "text": "Hello"}]
+    async with aiohttp.ClientSession() as session:
+        await RasaClient(url, session).send("telegram:1", "hi", None, "tg-7", redelivered=True)
+    assert fake.received[0]["message_id"] == "tg-7"
+    assert fake.received[0]["redelivered"] is True
+
+
+async def test_the_erasure_instruction_is_read_and_never_shown(
+    rasa: tuple[FakeRasa, str], content, safety
+) -> None:
+    """The actions' custom message makes the conversation forget; the patient sees the text."""
+    fake, url = rasa
+    fake.answer = [
+        {"recipient_id": "webchat:abcdefgh", "text": "Erased."},
+        {"recipient_id": "webchat:abcdefgh", "custom": {"erase_conversation": True}},
+    ]
+    forgotten: list[str] = []
+
+    async def forget(sender_id: str) -> None:
+        forgotten.append(sender_id)
+
+    async with aiohttp.ClientSession() as session:
+        conversation = Conversation(RasaClient(url, session), content, safety, forget)
+        replies = await conversation.respond("webchat:abcdefgh", "/confirm_erasure", "en")
+    assert replies == [Reply("Erased.")]
+    assert forgotten == ["webchat:abcdefgh"]
+
+
+@pytest.mark.parametrize(
+    ("status", "answer"), [(500, []), (200, {"not": "a list"}), (200, ["not an object"])]
+)
 async def test_a_broken_answer_is_unavailable(
     rasa: tuple[FakeRasa, str], status: int, answer: Any
 ) -> None:

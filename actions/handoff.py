@@ -18,7 +18,7 @@ from actions.request_form import (
     EMAIL_SKIPPED,
     RECORD_ITEMS,
 )
-from actions.services import content, language_of, reception, say, taxonomy, text
+from actions.services import content, courier, language_of, reception, say, taxonomy, text
 from contentlib import Markdown
 from contentlib.markdown import to_plain_text
 
@@ -153,28 +153,33 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        """Create the ticket; confirm its reference, the next steps and the checklist."""
+        """Save the ticket; confirm its reference, or that it is saved, and the checklist."""
         ticket = ticket_from(tracker, "request")
-        try:
-            created = await reception().create_ticket(ticket, idempotency_key(tracker, "request"))
-        except ReceptionUnavailable as error:
-            logger.error("handoff failed: %s", error)
+        handed = await courier().send_ticket(
+            tracker.sender_id, ticket, idempotency_key(tracker, "request"), language_of(tracker)
+        )
+        if handed.state == "refused":
             say(dispatcher, tracker, "handoff_failed")
             return [SlotSet("request_confirmed", None)]
-        department = content().reference(language_of(tracker))["departments"][ticket["department"]]
-        say(
-            dispatcher,
-            tracker,
-            "handoff_done",
-            reference=created["reference"],
-            department=department,
-        )
+        if handed.reference is None:
+            say(dispatcher, tracker, "handoff_saved")
+        else:
+            department = content().reference(language_of(tracker))["departments"][
+                ticket["department"]
+            ]
+            say(
+                dispatcher,
+                tracker,
+                "handoff_done",
+                reference=handed.reference,
+                department=department,
+            )
         items = checklist(tracker, ticket["records"])
         if items:
             say(dispatcher, tracker, "handoff_checklist", items=Markdown(items))
         else:
             say(dispatcher, tracker, "handoff_all_records")
-        return [SlotSet("ticket_reference", created["reference"])]
+        return [SlotSet("ticket_reference", handed.reference), SlotSet("handed_over", True)]
 
 
 class ActionRequestCallback(Action):
@@ -191,15 +196,18 @@ class ActionRequestCallback(Action):
         if tracker.get_slot("consent") != "given":
             say(dispatcher, tracker, "callback_no_consent")
             return []
-        try:
-            created = await reception().create_ticket(
-                ticket_from(tracker, "callback"), idempotency_key(tracker, "callback")
-            )
-        except ReceptionUnavailable as error:
-            logger.error("callback request failed: %s", error)
+        handed = await courier().send_ticket(
+            tracker.sender_id,
+            ticket_from(tracker, "callback"),
+            idempotency_key(tracker, "callback"),
+            language_of(tracker),
+        )
+        if handed.state == "refused":
             say(dispatcher, tracker, "callback_failed")
-            return []
-        say(dispatcher, tracker, "callback_done", reference=created["reference"])
+        elif handed.reference is None:
+            say(dispatcher, tracker, "callback_saved")
+        else:
+            say(dispatcher, tracker, "callback_done", reference=handed.reference)
         return []
 
 
@@ -215,6 +223,9 @@ class ActionRequestStatus(Action):
     ) -> list[EventType]:
         """Look up this conversation's latest ticket; never one found by reference alone."""
         channel, address = channel_of(tracker.sender_id)
+        if await courier().tickets_on_their_way(tracker.sender_id):
+            say(dispatcher, tracker, "status_on_its_way")
+            return []
         try:
             tickets = await reception().conversation_tickets(channel, address)
         except ReceptionUnavailable as error:

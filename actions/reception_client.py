@@ -19,6 +19,19 @@ class ReceptionUnavailable(Exception):
     """Reception could not be reached, or refused the request."""
 
 
+class ReceptionRefused(ReceptionUnavailable):
+    """Reception answered, and refused the request for good (a 4xx that retrying won't fix)."""
+
+    def __init__(self, status: int) -> None:
+        """Remember the HTTP status."""
+        super().__init__(f"reception refused it with HTTP {status}")
+        self.status = status
+
+
+# Answers that may go away by themselves: a wrong token is fixed by an operator, not by us.
+TRANSIENT_STATUSES = frozenset({401, 403, 404, 408, 409, 425, 429})
+
+
 @dataclass(frozen=True)
 class ReceptionClient:
     """Create and read tickets through reception's REST API."""
@@ -42,6 +55,8 @@ class ReceptionClient:
                 session.request(method, f"{self.base_url}{path}", **kwargs) as response,
             ):
                 if response.status not in (200, 201):
+                    if 400 <= response.status < 500 and response.status not in TRANSIENT_STATUSES:
+                        raise ReceptionRefused(response.status)
                     raise ReceptionUnavailable(f"reception answered HTTP {response.status}")
                 return await response.json()
         except (aiohttp.ClientError, TimeoutError, ValueError) as error:
@@ -59,6 +74,12 @@ class ReceptionClient:
         """Create a ticket; the same idempotency key always returns the same ticket."""
         headers = self._headers(**{"Idempotency-Key": idempotency_key})
         return dict(await self._request("POST", "/api/v1/tickets", json=ticket, headers=headers))
+
+    async def erase_conversation(self, channel: str, address: str) -> list[str]:
+        """Have reception anonymise every ticket of one conversation; return their references."""
+        body = {"channel": channel, "channel_address": address}
+        answer = await self._request("POST", "/api/v1/erasures", json=body, headers=self._headers())
+        return [str(reference) for reference in answer.get("erased") or []]
 
     async def report_gap(self, text: str, language: str, intent: str) -> bool:
         """Report a question the assistant did not understand, without who asked it.

@@ -75,6 +75,8 @@ DIGRESSIONS = frozenset(
         "change_answer",
         "start_request",
         "restart",
+        "request_erasure",
+        "withdraw_consent",
     }
 )
 DIGRESSION_CONFIDENCE = 0.6
@@ -93,6 +95,7 @@ def unfinished_request(tracker: Tracker) -> bool:
     return (
         tracker.get_slot("consent") == "given"
         and not tracker.get_slot("ticket_reference")
+        and not tracker.get_slot("handed_over")
         and any(tracker.get_slot(slot) is not None for slot in REQUEST_SLOTS)
     )
 

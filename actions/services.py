@@ -9,10 +9,13 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.bot_client import BotClient
+from actions.courier import Courier
 from actions.reception_client import ReceptionClient
 from actions.settings import Settings
 from actions.taxonomy import CancerTaxonomy
 from contentlib import ContentStore
+from outbox import Outbox, create_engine, upgrade
 
 Button = dict[str, str]
 
@@ -50,6 +53,43 @@ def reception() -> ReceptionClient:
     return ReceptionClient(
         current.reception_url, current.reception_api_token, current.reception_timeout_seconds
     )
+
+
+_running: list[Courier] = []
+
+
+async def start_courier() -> Courier:
+    """Open (and migrate) the outbox and start delivering it; once per process."""
+    current = settings()
+    engine = create_engine(current.database_url)
+    await upgrade(engine)
+    bot = BotClient(current.bot_url, current.reception_api_token, current.reception_timeout_seconds)
+    started = Courier(
+        Outbox(engine, worker_id=current.instance_name),
+        reception(),
+        bot,
+        content(),
+        current.handoff_wait_seconds,
+        current.outbox_keep_days * 86_400,
+    )
+    await started.start()
+    _running.append(started)
+    return started
+
+
+async def stop_courier() -> None:
+    """Stop delivering and close the outbox; undelivered work stays for the next start."""
+    while _running:
+        stopped = _running.pop()
+        await stopped.stop()
+        await stopped.outbox.engine.dispose()
+
+
+def courier() -> Courier:
+    """The running courier: what actions hand to reception goes through it."""
+    if not _running:
+        raise RuntimeError("the courier is not running: start the server with `python -m actions`")
+    return _running[-1]
 
 
 def language_of(tracker: Tracker) -> str:

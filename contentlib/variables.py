@@ -40,6 +40,8 @@ MESSAGE_VARIABLES = MappingProxyType(
         },
         "handoff_checklist_item": {"name": "Blood test results", "state": "Not yet"},
         "callback_done": {"reference": "SO-2026-00042"},
+        "handoff_arrived": {"reference": "SO-2026-00042"},
+        "callback_arrived": {"reference": "SO-2026-00042"},
         "status_report": {
             "reference": "SO-2026-00042",
             "status": Markdown("reception is working on it."),

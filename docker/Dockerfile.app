@@ -9,6 +9,7 @@ COPY bot ./bot
 COPY actions ./actions
 COPY reception ./reception
 COPY contentlib ./contentlib
+COPY outbox ./outbox
 RUN pip install -e .
 
 COPY content ./content

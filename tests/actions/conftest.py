@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,6 +37,23 @@ def make_tracker(
     )
 
 
+@pytest.fixture(autouse=True)
+def action_server_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The environment the action server refuses to start without."""
+    monkeypatch.setenv("RECEPTION_API_TOKEN", TOKEN)
+    services.settings.cache_clear()
+    yield
+    services.settings.cache_clear()
+
+
+async def until(condition: Callable[[], object], timeout: float = 15.0) -> None:  # noqa: ASYNC109
+    """Wait until a condition holds (the courier delivers in the background)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out waiting"
+        await asyncio.sleep(0.05)
+
+
 @pytest.fixture
 def tracker() -> Callable[..., Tracker]:
     """Build trackers for a test."""
@@ -51,6 +70,30 @@ class FakeReception:
     listed: list[dict[str, Any]] = field(default_factory=list)
     list_queries: list[dict[str, str]] = field(default_factory=list)
     gaps: list[dict[str, Any]] = field(default_factory=list)
+    erasures: list[dict[str, Any]] = field(default_factory=list)
+    notices: list[dict[str, Any]] = field(default_factory=list)
+    arrivals: list[str] = field(default_factory=list)
+
+    async def erase(self, request: web.Request) -> web.Response:
+        """Record an erasure, as reception's erasure endpoint would receive it."""
+        body = await request.json()
+        self.erasures.append(body)
+        if self.status != 201:
+            return web.json_response({"error": {"code": "boom"}}, status=self.status)
+        self.arrivals.append("erasure")
+        erased = [
+            t["reference"]
+            for t in self.tickets.values()
+            if (t["channel"], t["channel_address"]) == (body["channel"], body["channel_address"])
+        ]
+        return web.json_response({"erased": erased})
+
+    async def deliver(self, request: web.Request) -> web.Response:
+        """Record a notice for a patient, as the bot's delivery endpoint would receive it."""
+        self.notices.append(
+            {"body": await request.json(), "key": request.headers.get("Idempotency-Key")}
+        )
+        return web.json_response({"status": "queued"}, status=202)
 
     async def report_gap(self, request: web.Request) -> web.Response:
         """Record a reported question, as reception's gap report would."""
@@ -71,6 +114,7 @@ class FakeReception:
             return web.json_response({"error": {"code": "unauthorized"}}, status=401)
         if self.status != 201:
             return web.json_response({"error": {"code": "boom"}}, status=self.status)
+        self.arrivals.append("ticket")
         ticket = self.tickets.setdefault(
             key, {**body, "reference": f"SO-2026-{len(self.tickets) + 1:05d}"}
         )
@@ -78,20 +122,30 @@ class FakeReception:
 
 
 @pytest.fixture
-async def reception(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeReception]:
-    """Point the actions at a recording reception for the test."""
+async def reception(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> AsyncIterator[FakeReception]:
+    """Point the actions at a recording reception (and bot), with the real courier running."""
     fake = FakeReception()
     app = web.Application()
     app.router.add_post("/api/v1/tickets", fake.create)
     app.router.add_get("/api/v1/tickets", fake.list)
     app.router.add_post("/api/v1/gaps", fake.report_gap)
+    app.router.add_post("/api/v1/erasures", fake.erase)
+    app.router.add_post("/api/v1/deliveries", fake.deliver)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
-    monkeypatch.setenv("RECEPTION_URL", str(server.make_url("")).rstrip("/"))
+    url = str(server.make_url("")).rstrip("/")
+    monkeypatch.setenv("RECEPTION_URL", url)
+    monkeypatch.setenv("BOT_URL", url)
     monkeypatch.setenv("RECEPTION_API_TOKEN", TOKEN)
+    monkeypatch.setenv("ACTIONS_DATABASE_URL", f"sqlite:///{tmp_path / 'actions.db'}")
+    monkeypatch.setenv("HANDOFF_WAIT_SECONDS", "2")
     for cached in (services.settings, services.reception):
         cached.cache_clear()
+    await services.start_courier()
     yield fake
+    await services.stop_courier()
     await server.close()
     for cached in (services.settings, services.reception):
         cached.cache_clear()

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import services
 from actions.handoff import ActionHandoff, ActionRequestCallback, ActionRequestStatus, channel_of
 from contentlib import ContentStore
-from tests.actions.conftest import FakeReception
+from tests.actions.conftest import FakeReception, until
 
 SLOTS = {
     "consent": "given",
@@ -49,7 +51,7 @@ async def test_handoff_sends_every_answer_and_confirms_with_the_checklist(
     """Reception gets the answers and transcript; the patient the reference and checklist."""
     dispatcher = CollectingDispatcher()
     result = await ActionHandoff().run(dispatcher, tracker(SLOTS, events(100.0)), {})
-    assert result == [SlotSet("ticket_reference", "SO-2026-00001")]
+    assert result == [SlotSet("ticket_reference", "SO-2026-00001"), SlotSet("handed_over", True)]
     [request] = reception.requests
     body = request["body"]
     assert body["kind"] == "request"
@@ -99,23 +101,81 @@ async def test_all_records_at_hand_gets_no_checklist(
 async def test_retrying_the_same_request_reuses_its_idempotency_key(
     tracker: Callable[..., Tracker], reception: FakeReception
 ) -> None:
-    """The same conversation and form start give the same key; a new request a new one."""
-    for started in (100.0, 100.0, 200.0):
+    """The same conversation and form start give the same ticket; a new request a new one."""
+    results = [
         await ActionHandoff().run(CollectingDispatcher(), tracker(SLOTS, events(started)), {})
+        for started in (100.0, 100.0, 200.0)
+    ]
+    assert results[0] == results[1] != results[2]
     keys = [r["headers"]["Idempotency-Key"] for r in reception.requests]
-    assert keys[0] == keys[1] != keys[2]
+    assert len(keys) == len(set(keys)) == 2
     assert len(reception.tickets) == 2
+
+
+async def test_reception_down_saves_the_request_and_it_arrives_later_once(
+    tracker: Callable[..., Tracker], reception: FakeReception, content: ContentStore
+) -> None:
+    """The patient is told it is saved; when reception is back it arrives once, and they hear."""
+    reception.status = 503
+    dispatcher = CollectingDispatcher()
+    result = await ActionHandoff().run(dispatcher, tracker(SLOTS, events(100.0)), {})
+    assert result == [SlotSet("ticket_reference", None), SlotSet("handed_over", True)]
+    texts = [m["text"] for m in dispatcher.messages]
+    assert texts[0] == content.text("handoff_saved", "en")
+    assert content.text("records.imaging.name", "en") in texts[1]
+    assert reception.tickets == {}
+    reception.status = 201
+    await until(lambda: reception.notices)
+    assert len(reception.tickets) == 1
+    [notice] = reception.notices
+    assert notice["body"] == {
+        "channel": "telegram",
+        "address": "555",
+        "text": content.text("handoff_arrived", "en", reference="SO-2026-00001"),
+        "reference": "SO-2026-00001",
+        "language": "en",
+        "sender": "assistant",
+    }
+    await asyncio.sleep(0.5)
+    assert len(reception.notices) == 1
+    keys = {r["headers"]["Idempotency-Key"] for r in reception.requests}
+    assert len(keys) == 1 and len(reception.requests) >= 2
+
+
+async def test_the_same_request_saved_twice_is_one_ticket(
+    tracker: Callable[..., Tracker], reception: FakeReception
+) -> None:
+    """Handing over the same request again while it waits does not make a second ticket."""
+    reception.status = 503
+    for _ in range(2):
+        await ActionHandoff().run(CollectingDispatcher(), tracker(SLOTS, events(100.0)), {})
+    assert await services.courier().tickets_on_their_way("telegram:555") == 1
+    reception.status = 201
+    await until(lambda: reception.notices)
+    assert len(reception.tickets) == 1
 
 
 async def test_reception_refusing_the_ticket_tells_the_patient_to_call(
     tracker: Callable[..., Tracker], reception: FakeReception, content: ContentStore
 ) -> None:
-    """When reception fails, the patient gets reception's number instead of silence."""
-    reception.status = 503
+    """A ticket reception will never accept gets reception's number instead of silence."""
+    reception.status = 422
     dispatcher = CollectingDispatcher()
     result = await ActionHandoff().run(dispatcher, tracker(SLOTS, events(100.0)), {})
     assert result == [SlotSet("request_confirmed", None)]
     assert [m["text"] for m in dispatcher.messages] == [content.text("handoff_failed", "en")]
+    assert await services.courier().tickets_on_their_way("telegram:555") == 0
+
+
+async def test_a_request_on_its_way_is_what_the_status_says(
+    tracker: Callable[..., Tracker], reception: FakeReception, content: ContentStore
+) -> None:
+    """Asking for the status of a saved request does not answer that there is none."""
+    reception.status = 503
+    await ActionHandoff().run(CollectingDispatcher(), tracker(SLOTS, events(100.0)), {})
+    dispatcher = CollectingDispatcher()
+    await ActionRequestStatus().run(dispatcher, tracker({}, []), {})
+    assert [m["text"] for m in dispatcher.messages] == [content.text("status_on_its_way", "en")]
 
 
 async def test_callback_sends_what_is_known(

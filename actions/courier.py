@@ -1,0 +1,181 @@
+"""Everything the action server hands to someone else is written to its outbox first.
+
+Requests and erasures go to reception (queue `reception`, one lane per conversation, so that
+an erasure always follows the requests the patient sent before it). Once a request saved
+while reception was unreachable arrives, the patient is told so through the bot (queue
+`patient_notices`). An action waits a few seconds for the first attempt: the patient then
+hears the outcome at once, or that the request is saved and will follow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from actions.bot_client import BotClient, BotRefused, BotUnavailable
+from actions.reception_client import ReceptionClient, ReceptionRefused, ReceptionUnavailable
+from contentlib import ContentStore
+from outbox import Done, GiveUp, Job, NewJob, Outbox, Purger, RetryLater, Worker
+
+logger = logging.getLogger(__name__)
+
+RECEPTION_QUEUE = "reception"
+NOTICES_QUEUE = "patient_notices"
+QUEUES = (RECEPTION_QUEUE, NOTICES_QUEUE)
+
+
+@dataclass(frozen=True)
+class Handed:
+    """What became of something handed to reception, as far as the waiting action knows."""
+
+    state: Literal["delivered", "saved", "refused"]
+    result: dict[str, Any] | None = None
+
+    @property
+    def reference(self) -> str | None:
+        """The ticket's reference, once reception has it."""
+        return (self.result or {}).get("reference")
+
+
+class Courier:
+    """Deliver the action server's outbox to reception and, through the bot, to patients."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        reception: ReceptionClient,
+        bot: BotClient,
+        content: ContentStore,
+        wait_seconds: float,
+        keep_seconds: float = 7 * 86_400,
+    ) -> None:
+        """Deliver with these clients; let actions wait up to wait_seconds for a first answer;
+        forget finished jobs after keep_seconds."""
+        self.outbox = outbox
+        self.reception = reception
+        self.bot = bot
+        self.content = content
+        self.wait_seconds = wait_seconds
+        self.reception_worker = Worker(outbox, RECEPTION_QUEUE, self._to_reception)
+        self.notices_worker = Worker(outbox, NOTICES_QUEUE, self._to_patient)
+        self.purger = Purger(outbox, keep_seconds)
+        self._waiting: dict[int, asyncio.Future[Handed]] = {}
+
+    async def start(self) -> None:
+        """Start delivering, beginning with what was left when the server last stopped."""
+        await self.reception_worker.start()
+        await self.notices_worker.start()
+        await self.purger.start()
+
+    async def stop(self) -> None:
+        """Stop delivering; what is not delivered yet stays in the outbox."""
+        await self.purger.stop()
+        await self.reception_worker.stop()
+        await self.notices_worker.stop()
+
+    async def send_ticket(
+        self, sender_id: str, ticket: dict[str, Any], idempotency_key: str, language: str
+    ) -> Handed:
+        """Save a ticket, then wait briefly for reception to take it (same key: same job)."""
+        payload = {"kind": "ticket", "ticket": ticket, "key": idempotency_key, "language": language}
+        job = await self.outbox.put(
+            RECEPTION_QUEUE, sender_id, payload, key=f"ticket:{idempotency_key}"
+        )
+        if job.done:
+            return Handed("refused" if "refused" in (job.result or {}) else "delivered", job.result)
+        return await self._wait(job)
+
+    async def erase(self, sender_id: str, channel: str, address: str) -> Handed:
+        """Save an erasure of the conversation's tickets, then wait briefly for reception."""
+        payload = {"kind": "erasure", "channel": channel, "address": address}
+        return await self._wait(await self.outbox.put(RECEPTION_QUEUE, sender_id, payload))
+
+    async def tickets_on_their_way(self, sender_id: str) -> int:
+        """How many of the conversation's tickets are saved but not at reception yet."""
+        pending = await self.outbox.pending(RECEPTION_QUEUE, sender_id)
+        return sum(1 for job in pending if job.payload.get("kind") == "ticket")
+
+    async def _wait(self, job: Job) -> Handed:
+        """Wait for the first attempt at a job, or say it is saved when that takes too long."""
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiting[job.id] = waiter
+        self.reception_worker.wake()
+        try:
+            return await asyncio.wait_for(asyncio.shield(waiter), self.wait_seconds)
+        except TimeoutError:
+            if waiter.done():
+                return waiter.result()
+            self._waiting.pop(job.id, None)
+            return Handed("saved")
+
+    def _answer(self, job_id: int, handed: Handed) -> bool:
+        """Give a waiting action the outcome; False when nobody waits (tell the patient later)."""
+        waiter = self._waiting.pop(job_id, None)
+        if waiter is None or waiter.done():
+            return False
+        waiter.set_result(handed)
+        return True
+
+    async def _to_reception(self, job: Job) -> Done:
+        """Deliver one ticket or erasure to reception."""
+        kind = job.payload["kind"]
+        try:
+            if kind == "ticket":
+                created = await self.reception.create_ticket(
+                    job.payload["ticket"], job.payload["key"]
+                )
+                result: dict[str, Any] = {"reference": str(created["reference"])}
+            else:
+                erased = await self.reception.erase_conversation(
+                    job.payload["channel"], job.payload["address"]
+                )
+                result = {"erased": len(erased)}
+        except ReceptionRefused as error:
+            logger.error("reception refused a %s (job %d): %s", kind, job.id, error)
+            result = {"refused": error.status}
+        except ReceptionUnavailable as error:
+            self._answer(job.id, Handed("saved"))
+            raise RetryLater(str(error)) from None
+        state: Literal["delivered", "refused"] = "refused" if "refused" in result else "delivered"
+        if self._answer(job.id, Handed(state, result)) or kind != "ticket":
+            return Done(result=result)
+        if await self._erasure_follows(job):
+            return Done(result=result)
+        logger.info("a saved ticket reached reception; the patient is told")
+        return Done(result=result, then=[self._notice(job, result)])
+
+    async def _erasure_follows(self, job: Job) -> bool:
+        """Tell whether the patient asked to erase their data after sending this ticket."""
+        later = await self.outbox.pending(RECEPTION_QUEUE, job.lane)
+        return any(other.id > job.id and other.payload.get("kind") == "erasure" for other in later)
+
+    def _notice(self, job: Job, result: dict[str, Any]) -> NewJob:
+        """The message that tells the patient what became of their saved ticket."""
+        ticket = job.payload["ticket"]
+        language = job.payload["language"]
+        reference = result.get("reference")
+        if reference is None:
+            text = self.content.text("handoff_refused", language)
+        elif ticket["kind"] == "callback":
+            text = self.content.text("callback_arrived", language, reference=reference)
+        else:
+            text = self.content.text("handoff_arrived", language, reference=reference)
+        notice = {
+            "channel": ticket["channel"],
+            "address": ticket["channel_address"],
+            "text": text,
+            "reference": reference,
+            "language": language,
+        }
+        return NewJob(NOTICES_QUEUE, job.lane, notice, key=f"notice:{job.key}")
+
+    async def _to_patient(self, job: Job) -> None:
+        """Hand one notice to the bot, which sends it on the patient's channel."""
+        try:
+            await self.bot.deliver(**job.payload, idempotency_key=job.key or f"notice:{job.id}")
+        except BotRefused as error:
+            raise GiveUp(str(error)) from None
+        except BotUnavailable as error:
+            raise RetryLater(str(error)) from None

@@ -9,7 +9,7 @@ RASA_ENV := RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHO
 
 MODEL = models/model-$$(scripts/model-fingerprint).tar.gz
 
-.PHONY: help setup run test lint format validate train conversations nlu-report bench clean \
+.PHONY: help setup run test soak lint format validate train conversations nlu-report bench clean \
 	content-check publish
 
 help: ## List the targets
@@ -67,6 +67,9 @@ format: setup ## Format the code
 test: setup lint content-check validate train conversations ## Set everything up and run the whole test suite
 	@scripts/ensure-chromium
 	$(VENV)/bin/python -m pytest
+
+soak: setup train ## 50 patients at once, and 20 through a reception outage and a bot crash
+	$(VENV)/bin/python -m pytest -m soak tests/soak -p no:cacheprovider -s --timeout 1200
 
 bench: train ## Measure latency and throughput of the full stack against bare Rasa
 	$(VENV)/bin/python -m bench.latency

@@ -70,6 +70,14 @@ class Service:
             time.sleep(0.3)
         raise TimeoutError(f"{self.name} was not ready in time:\n{self.tail()}")
 
+    def kill(self) -> None:
+        """Kill the process group at once, as a crash or an OOM kill would."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        if self.log_file is not None:
+            self.log_file.close()
+
     def stop(self) -> None:
         """Stop the process group, politely first."""
         if self.process is not None and self.process.poll() is None:
@@ -98,6 +106,7 @@ class Stack:
     rasa_token: str = "test-rasa-api-token"
     telegram_token: str | None = None
     telegram_base_url: str | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
     services: dict[str, Service] = field(default_factory=dict)
 
@@ -142,7 +151,9 @@ class Stack:
         env = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith(("TELEGRAM_", "RASA_", "RECEPTION_", "DATABASE_"))
+            if not key.startswith(
+                ("TELEGRAM_", "RASA_", "RECEPTION_", "DATABASE_", "BOT_", "ACTIONS_", "TRACKER_")
+            )
         }
         env.update(
             {
@@ -166,6 +177,12 @@ class Stack:
                 "RECEPTION_SESSION_SECRET": "test-session-secret-of-the-stack",
                 "BOT_URL": self.url("bot"),
                 "DATABASE_URL": f"sqlite+aiosqlite:///{self.workdir / 'reception.db'}",
+                "BOT_DATABASE_URL": f"sqlite+aiosqlite:///{self.workdir / 'bot.db'}",
+                "BOT_INSTANCE_NAME": "stack-bot",
+                "ACTIONS_INSTANCE_NAME": "stack-actions",
+                "ACTIONS_DATABASE_URL": f"sqlite+aiosqlite:///{self.workdir / 'actions.db'}",
+                "TRACKER_RETENTION_INTERVAL_SECONDS": "5",
+                "RECEPTION_RETENTION_INTERVAL_SECONDS": "5",
                 "BOT_PORT": str(self.ports["bot"]),
                 "TELEGRAM_POLL_TIMEOUT_SECONDS": "1",
                 "PTB_TIMEDELTA": "true",
@@ -174,6 +191,7 @@ class Stack:
         if self.telegram_token and self.telegram_base_url:
             env["TELEGRAM_BOT_TOKEN"] = self.telegram_token
             env["TELEGRAM_API_BASE_URL"] = self.telegram_base_url
+        env.update(self.extra_env)
         return env
 
     def start(self, timeout: float = 240) -> None:
@@ -192,15 +210,7 @@ class Stack:
             ),
             "actions": Service(
                 "actions",
-                [
-                    py,
-                    "-m",
-                    "rasa_sdk",
-                    "--actions",
-                    "actions",
-                    "--port",
-                    str(self.ports["actions"]),
-                ],
+                [py, "-m", "actions"],
                 f"{self.url('actions')}/health",
                 logs / "actions.log",
             ),
@@ -239,6 +249,20 @@ class Stack:
             check=True,
             timeout=60,
         )
+
+    def stop_service(self, name: str) -> None:
+        """Stop one service politely (an outage, or a deployment)."""
+        self.services[name].stop()
+
+    def kill_service(self, name: str) -> None:
+        """Kill one service at once."""
+        self.services[name].kill()
+
+    def start_service(self, name: str, timeout: float = 120) -> None:
+        """Start a stopped service again, with the stack's environment, and wait for it."""
+        service = self.services[name]
+        service.start(self.env())
+        service.wait_ready(time.monotonic() + timeout)
 
     def stop(self) -> None:
         """Stop every service."""

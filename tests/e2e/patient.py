@@ -67,3 +67,25 @@ class Patient:
         self.says("Hello")
         self.taps_key("consent.agree")
         assert self.texts() == [self.seen("consent_recorded"), self.seen("menu_prompt")]
+
+    def fills_request(
+        self,
+        name: str = "Marie Dupont",
+        phone: str = "0470 12 34 56",
+        email: str = "marie.dupont@example.be",
+        cancer: str = "there's a lump in my breast",
+    ) -> None:
+        """Consent, then answer every question of the request up to its summary."""
+        self.consents()
+        self.taps_key("menu.start")
+        self.says(cancer)
+        self.taps_key("care_stages.just_diagnosed")
+        self.taps_key("residences.belgium")
+        for _ in range(4):
+            self.taps_key("record_states.have")
+        assert self.texts() == [self.seen("ask_contact_name")], self.texts()
+        self.says(name)
+        self.says(phone)
+        self.says(email)
+        self.says("weekday mornings")
+        assert name in self.texts()[0], self.texts()

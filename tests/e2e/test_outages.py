@@ -1,0 +1,180 @@
+"""Outages of the real processes: reception, the action server, Rasa and the bot itself.
+
+Each test stops or kills one process of the shared stack and starts it again before it ends,
+so the tests after it find the stack whole.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from contentlib import ContentStore
+from tests.e2e.patient import Patient
+from tests.stack import Stack
+from tests.telegram_emulator import TelegramEmulator
+
+pytestmark = pytest.mark.e2e
+
+REFERENCE = re.compile(r"SO-\d{4}-\d{5}")
+
+
+def tickets_of(reception_api: httpx.Client, chat_id: int) -> list[dict]:
+    """Reception's tickets that came from one Telegram chat."""
+    page = reception_api.get(
+        "/api/v1/tickets",
+        params={"channel": "telegram", "channel_address": str(chat_id), "limit": 100},
+    )
+    return list(page.json()["items"])
+
+
+@pytest.fixture
+def down(stack: Stack) -> Iterator[list[str]]:
+    """Services a test takes down; each is started again when the test ends, whatever happens."""
+    stopped: list[str] = []
+    yield stopped
+    for name in stopped:
+        if stack.services[name].process is None or stack.services[name].process.poll() is not None:
+            stack.start_service(name)
+
+
+def test_a_request_sent_while_reception_is_down_arrives_once_later(
+    stack: Stack,
+    telegram: TelegramEmulator,
+    content: ContentStore,
+    reception_api: httpx.Client,
+    down: list[str],
+) -> None:
+    """The patient is told it is saved; when reception is back the ticket arrives exactly once,
+    and the patient gets its reference in the same chat."""
+    patient = Patient(telegram, content, 71_001)
+    patient.fills_request(name="Odile Martin", phone="0471 11 22 33")
+    stack.stop_service("reception")
+    down.append("reception")
+    patient.taps_key("confirm.send")
+    assert patient.texts()[0] == patient.seen("handoff_saved")
+    patient.says("where is my request?")
+    assert patient.texts() == [patient.seen("status_on_its_way")]
+    mark = telegram.mark(patient.chat_id)
+    stack.start_service("reception")
+    [notice] = telegram.wait_for_reply(patient.chat_id, after=mark, timeout=90)
+    reference = REFERENCE.search(notice["text"])
+    assert reference, notice["text"]
+    assert notice["text"] == patient.seen("handoff_arrived", reference=reference.group(0))
+    time.sleep(2)
+    [ticket] = tickets_of(reception_api, patient.chat_id)
+    assert ticket["reference"] == reference.group(0)
+    assert ticket["contact"]["name"] == "Odile Martin"
+    patient.says("where is my request?")
+    assert reference.group(0) in patient.texts()[0]
+
+
+def test_the_action_server_down_gets_a_clear_answer_and_the_conversation_goes_on(
+    stack: Stack, telegram: TelegramEmulator, content: ContentStore, down: list[str]
+) -> None:
+    """Never silence: 'temporarily unavailable' with reception's number, then business as usual."""
+    patient = Patient(telegram, content, 71_002)
+    patient.consents()
+    stack.stop_service("actions")
+    down.append("actions")
+    patient.says("why would I ask for a second opinion?")
+    assert patient.texts() == [patient.seen("service_unavailable")]
+    assert content.reference("en")["reception"]["phone"] in patient.texts()[0]
+    stack.start_service("actions")
+    patient.taps_key("menu.start")
+    assert patient.texts() == [patient.seen("ask_cancer_type")]
+
+
+def test_rasa_down_gets_a_clear_answer_and_the_conversation_goes_on(
+    stack: Stack, telegram: TelegramEmulator, content: ContentStore, down: list[str]
+) -> None:
+    """With Rasa stopped the bot still answers; once Rasa is back the patient carries on."""
+    patient = Patient(telegram, content, 71_003)
+    patient.consents()
+    patient.taps_key("menu.start")
+    stack.stop_service("rasa")
+    down.append("rasa")
+    patient.says("lung cancer")
+    assert patient.texts() == [patient.seen("service_unavailable")]
+    stack.start_service("rasa", timeout=240)
+    patient.says("lung cancer")
+    assert patient.texts() == [patient.seen("ask_care_stage")]
+
+
+def test_messages_sent_while_the_bot_is_dead_are_answered_after_it_restarts(
+    stack: Stack, telegram: TelegramEmulator, content: ContentStore, down: list[str]
+) -> None:
+    """The bot is killed; Telegram keeps the patient's messages; the new bot answers each once."""
+    patient = Patient(telegram, content, 71_004)
+    patient.consents()
+    stack.kill_service("bot")
+    down.append("bot")
+    mark = telegram.mark(patient.chat_id)
+    telegram.send_text(patient.chat_id, "how does it work?")
+    stack.start_service("bot")
+    replies = telegram.wait_for_reply(patient.chat_id, after=mark, timeout=60)
+    assert [r["text"] for r in replies] == [patient.seen("how"), patient.seen("how_tips")]
+    time.sleep(2)
+    assert telegram.texts(patient.chat_id, after=mark) == [r["text"] for r in replies]
+
+
+def test_an_update_the_bot_stored_but_did_not_finish_is_answered_once(
+    stack: Stack, telegram: TelegramEmulator, content: ContentStore, down: list[str]
+) -> None:
+    """Killed after storing an update and telling Rasa, before sending the replies: the new bot
+    sends what Rasa answered the first time, and Rasa does not take the message twice."""
+    patient = Patient(telegram, content, 71_005)
+    patient.consents()
+    patient.taps_key("menu.start")
+    stack.kill_service("bot")
+    down.append("bot")
+    lane = f"telegram:{patient.chat_id}"
+    update = {
+        "update_id": 9_900_001,
+        "message": {
+            "message_id": 9_900_001,
+            "date": int(time.time()),
+            "text": "lung cancer",
+            "chat": {"id": patient.chat_id, "type": "private"},
+            "from": {"id": patient.chat_id, "is_bot": False, "first_name": "Test"},
+        },
+    }
+    first = httpx.post(
+        f"{stack.url('rasa')}/webhooks/patient/webhook",
+        json={"sender": lane, "message": "lung cancer", "message_id": "telegram-update-9900001"},
+        timeout=60,
+    )
+    assert first.status_code == 200 and first.json(), first.text
+    store_interrupted_update(stack, lane, update)
+    mark = telegram.mark(patient.chat_id)
+    stack.start_service("bot")
+    replies = telegram.wait_for_reply(patient.chat_id, after=mark, timeout=60)
+    assert [r["text"] for r in replies] == [patient.seen("ask_care_stage")]
+    patient.taps_key("care_stages.in_treatment")
+    assert patient.texts() == [patient.seen("ask_residence")]
+
+
+def store_interrupted_update(stack: Stack, lane: str, update: dict) -> None:
+    """Leave an update in the bot's outbox as a killed bot would: claimed, never finished."""
+    now = time.time()
+    with sqlite3.connect(stack.workdir / "bot.db") as db:
+        db.execute(
+            "INSERT INTO outbox_jobs (queue, lane, key, payload, attempts, created_at, "
+            "available_at, locked_by, locked_until, failed) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, 0)",
+            (
+                "telegram_updates",
+                lane,
+                str(update["update_id"]),
+                json.dumps(update),
+                now,
+                now,
+                stack.env()["BOT_INSTANCE_NAME"],
+                now + 300,
+            ),
+        )

@@ -59,9 +59,7 @@ class SoakPatient:
     def _button(self, key: str) -> Callable[[list[Message]], bool]:
         """A condition: a message with this button has arrived."""
         title = self.title(key)
-        return lambda messages: any(
-            title in dict(self.telegram.buttons(m)) for m in messages
-        )
+        return lambda messages: any(title in dict(self.telegram.buttons(m)) for m in messages)
 
     def says(self, text: str, then: Callable[[list[Message]], bool], what: str) -> None:
         """Type a message, then wait for what should follow."""

@@ -48,10 +48,8 @@ class FakeRasa:
 @pytest.fixture(scope="module")
 def telegram() -> AsyncIterator[TelegramEmulator]:
     """A Bot API emulator of these tests' own (outages here touch nothing else)."""
-    emulator = TelegramEmulator(token=TOKEN)
-    emulator.start()
-    yield emulator
-    emulator.stop()
+    with TelegramEmulator(token=TOKEN) as emulator:
+        yield emulator
 
 
 @pytest.fixture

@@ -17,21 +17,13 @@ import pytest
 
 from contentlib import ContentStore
 from tests.e2e.patient import Patient
+from tests.e2e.stored import tickets_of
 from tests.stack import Stack
 from tests.telegram_emulator import TelegramEmulator
 
 pytestmark = pytest.mark.e2e
 
 REFERENCE = re.compile(r"SO-\d{4}-\d{5}")
-
-
-def tickets_of(reception_api: httpx.Client, chat_id: int) -> list[dict]:
-    """Reception's tickets that came from one Telegram chat."""
-    page = reception_api.get(
-        "/api/v1/tickets",
-        params={"channel": "telegram", "channel_address": str(chat_id), "limit": 100},
-    )
-    return list(page.json()["items"])
 
 
 @pytest.fixture
@@ -178,3 +170,34 @@ def store_interrupted_update(stack: Stack, lane: str, update: dict) -> None:
                 now + 300,
             ),
         )
+
+
+def test_a_staff_message_waits_out_a_telegram_outage_and_retry_after(
+    stack: Stack, telegram: TelegramEmulator, content: ContentStore, reception_api: httpx.Client
+) -> None:
+    """Reception writes while Telegram is down, then while it asks to slow down: the patient
+    gets the message once Telegram takes it, once, and it is in the ticket's transcript."""
+    patient = Patient(telegram, content, 71_006)
+    patient.fills_request(name="Hugo Peeters", phone="0477 10 20 30")
+    patient.taps_key("confirm.send")
+    [ticket] = tickets_of(reception_api, patient.chat_id)
+    mark = telegram.mark(patient.chat_id)
+    telegram.set_down()
+    try:
+        sent = reception_api.post(
+            f"/api/v1/tickets/{ticket['reference']}/messages",
+            json={"text": "We have your request; we will call you tomorrow."},
+        )
+        assert sent.status_code == 201, sent.text
+        time.sleep(4)
+        assert telegram.sent(patient.chat_id, after=mark) == []
+        telegram.fail_next("sendMessage", times=2, error_code=429, retry_after=2)
+    finally:
+        telegram.set_down(False)
+    [message] = telegram.wait_for_reply(patient.chat_id, after=mark, timeout=90)
+    assert "we will call you tomorrow" in message["text"]
+    assert ticket["reference"] in message["text"]
+    time.sleep(3)
+    assert len(telegram.sent(patient.chat_id, after=mark)) == 1
+    transcript = reception_api.get(f"/api/v1/tickets/{ticket['reference']}").json()["transcript"]
+    assert transcript[-1]["sender"] == "staff"

@@ -6,37 +6,19 @@ import json
 import re
 import sqlite3
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
 from contentlib import ContentStore
 from tests.e2e.patient import Patient
+from tests.e2e.stored import outbox_rows, tickets_of, tracker_rows
 from tests.stack import Stack
 from tests.telegram_emulator import TelegramEmulator
 
 pytestmark = pytest.mark.e2e
 
 REFERENCE = re.compile(r"SO-\d{4}-\d{5}")
-
-
-def tracker_rows(stack: Stack, chat_id: int) -> list[dict]:
-    """Every event the tracker store holds for a chat, as stored."""
-    with sqlite3.connect(stack.workdir / "tracker.db") as db:
-        rows = db.execute(
-            "SELECT data FROM events WHERE sender_id = ? ORDER BY id", (f"telegram:{chat_id}",)
-        ).fetchall()
-    return [json.loads(data) for (data,) in rows]
-
-
-def outbox_rows(database: Path, lane: str | None = None) -> list[dict]:
-    """The outbox jobs a process keeps (all, or one lane's), with their payloads and results."""
-    with sqlite3.connect(database) as db:
-        db.row_factory = sqlite3.Row
-        query = "SELECT queue, lane, payload, result, done_at FROM outbox_jobs"
-        rows = db.execute(query + (" WHERE lane = ?" if lane else ""), (lane,) if lane else ())
-        return [dict(row) for row in rows]
 
 
 def stored_anywhere(stack: Stack, chat_id: int) -> str:
@@ -48,15 +30,6 @@ def stored_anywhere(stack: Stack, chat_id: int) -> str:
         json.dumps(outbox_rows(stack.workdir / "actions.db", lane)),
     ]
     return "\n".join(parts)
-
-
-def tickets_of(reception_api: httpx.Client, chat_id: int) -> list[dict]:
-    """Reception's tickets that came from one Telegram chat."""
-    page = reception_api.get(
-        "/api/v1/tickets",
-        params={"channel": "telegram", "channel_address": str(chat_id), "limit": 100},
-    )
-    return list(page.json()["items"])
 
 
 def test_delete_erases_the_patient_everywhere_after_a_confirmation(

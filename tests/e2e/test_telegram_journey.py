@@ -13,6 +13,7 @@ import pytest
 
 from contentlib import ContentStore
 from tests.e2e.patient import Patient
+from tests.e2e.stored import tickets_of, tracker_rows
 from tests.stack import Stack
 from tests.telegram_emulator import TelegramEmulator
 
@@ -26,21 +27,6 @@ def patient(
     """A new patient with a chat of their own."""
     chat_id = 70_000 + zlib.crc32(request.node.nodeid.encode()) % 20_000
     return Patient(telegram, content, chat_id)
-
-
-def tickets_of(reception_api: httpx.Client, chat_id: int) -> list[dict]:
-    """Reception's tickets that came from one Telegram chat."""
-    items = reception_api.get("/api/v1/tickets", params={"limit": 100}).json()["items"]
-    return [t for t in items if (t["channel"], t["channel_address"]) == ("telegram", str(chat_id))]
-
-
-def tracker_rows(stack: Stack, chat_id: int) -> list[dict]:
-    """Every event the tracker store holds for a chat, as stored."""
-    with sqlite3.connect(stack.workdir / "tracker.db") as db:
-        rows = db.execute(
-            "SELECT data FROM events WHERE sender_id = ? ORDER BY id", (f"telegram:{chat_id}",)
-        ).fetchall()
-    return [json.loads(data) for (data,) in rows]
 
 
 def test_a_full_request_reaches_reception_with_every_answer(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from outbox import Outbox, create_engine, normalise_url, upgrade
-from tests.reception.conftest import drop_all_tables, postgres_url
+from tests.databases import empty_database, postgres_url
 
 __all__ = ["postgres_url"]
 
@@ -16,15 +16,8 @@ __all__ = ["postgres_url"]
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def outbox_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """An empty database URL, once on SQLite and once on PostgreSQL."""
-    if request.param == "sqlite":
-        yield normalise_url(f"sqlite:///{tmp_path / 'var' / 'outbox.db'}")
-        return
-    url = normalise_url(request.getfixturevalue("postgres_url"))
-    await drop_all_tables(url)
-    try:
-        yield url
-    finally:
-        await drop_all_tables(url)
+    async with empty_database(request, f"sqlite:///{tmp_path / 'var' / 'outbox.db'}") as url:
+        yield normalise_url(url)
 
 
 @pytest.fixture

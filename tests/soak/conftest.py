@@ -16,10 +16,8 @@ SOAK_TOKEN = "737373:soak-test-token"
 @pytest.fixture(scope="session")
 def soak_telegram() -> Iterator[TelegramEmulator]:
     """A Bot API emulator for the soak stack."""
-    emulator = TelegramEmulator(token=SOAK_TOKEN)
-    emulator.start()
-    yield emulator
-    emulator.stop()
+    with TelegramEmulator(token=SOAK_TOKEN) as emulator:
+        yield emulator
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,39 @@
+"""What the running stack keeps about a chat: reception's tickets, tracker events, outbox jobs."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import httpx
+
+from tests.stack import Stack
+
+
+def tickets_of(reception_api: httpx.Client, chat_id: int) -> list[dict]:
+    """Reception's tickets that came from one Telegram chat, newest first."""
+    page = reception_api.get(
+        "/api/v1/tickets",
+        params={"channel": "telegram", "channel_address": str(chat_id), "limit": 100},
+    )
+    page.raise_for_status()
+    return list(page.json()["items"])
+
+
+def tracker_rows(stack: Stack, chat_id: int) -> list[dict]:
+    """Every event the tracker store holds for a chat, as stored."""
+    with sqlite3.connect(stack.workdir / "tracker.db") as db:
+        rows = db.execute(
+            "SELECT data FROM events WHERE sender_id = ? ORDER BY id", (f"telegram:{chat_id}",)
+        ).fetchall()
+    return [json.loads(data) for (data,) in rows]
+
+
+def outbox_rows(database: Path, lane: str | None = None) -> list[dict]:
+    """The outbox jobs a process keeps (all, or one lane's), with their payloads and results."""
+    with sqlite3.connect(database) as db:
+        db.row_factory = sqlite3.Row
+        query = "SELECT queue, lane, payload, result, done_at FROM outbox_jobs"
+        rows = db.execute(query + (" WHERE lane = ?" if lane else ""), (lane,) if lane else ())
+        return [dict(row) for row in rows]

@@ -24,6 +24,8 @@ def main() -> int:
     """Start the web chat and, when configured, Telegram; refuse to start misconfigured."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # A RetryAfter is not an error here: the outbox waits it out and logs a warning.
+    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
     try:
         settings = Settings.from_env()
     except SettingsError as error:

@@ -4,6 +4,8 @@ Starts its own stack (trained model, Rasa, actions, reception, bot), then plays 
 patient journey against two entry points, first one patient at a time, then many at once:
 
 - full stack: the bot's web chat endpoint -> Rasa -> action server (-> reception at handoff);
+- Telegram: a Bot API emulator -> the bot's long polling -> its outbox (the update, then the
+  replies) -> Rasa -> action server, until every reply of the turn has reached the emulator;
 - bare Rasa: Rasa's REST channel (the one the bot uses) on the same model and action server.
 
 Run with `make bench` (options: `python -m bench.latency --help`).
@@ -25,6 +27,9 @@ import aiohttp
 
 from bot.rasa_client import WEBHOOK_PATH
 from tests.stack import Stack
+from tests.telegram_emulator import TelegramEmulator
+
+TELEGRAM_TOKEN = "818181:bench-token"
 
 HAVE_IT = '/inform_record_status{"record_status":"have"}'
 JOURNEY = (
@@ -92,6 +97,46 @@ def via_rasa(url: str) -> Send:
     return send
 
 
+async def replies_per_turn(url: str) -> list[int]:
+    """How many messages Rasa answers each turn of the journey with."""
+    counts = []
+    conversation = uuid.uuid4().hex
+    async with aiohttp.ClientSession() as session:
+        for text in JOURNEY:
+            body = {"sender": f"webchat:{conversation}", "message": text}
+            async with session.post(f"{url}{WEBHOOK_PATH}", json=body) as response:
+                counts.append(len(await response.json()))
+    return counts
+
+
+def via_telegram(telegram: TelegramEmulator, expected: list[int]) -> Send:
+    """Send a turn as a Telegram update (typed text, or a tap on the button that carries the
+    payload) and wait until all of the turn's replies have reached the emulator."""
+    turns: dict[str, int] = {}
+
+    async def send(session: aiohttp.ClientSession, conversation: str, text: str) -> None:
+        chat = 10_000_000 + int(conversation[:7], 16)
+        turn = turns.get(conversation, 0)
+        turns[conversation] = turn + 1
+        mark = telegram.mark()
+        if text.startswith("/"):
+            telegram.tap_button(chat, button_for(telegram, chat, text))
+        else:
+            telegram.send_text(chat, text)
+        await telegram.async_wait_for(None, chat, count=expected[turn], after=mark, timeout=120)
+
+    return send
+
+
+def button_for(telegram: TelegramEmulator, chat: int, payload: str) -> str:
+    """The callback data of the newest button in a chat that carries a payload."""
+    for message in reversed(telegram.sent(chat)):
+        for _, data in telegram.buttons(message):
+            if data and data.split("|")[0] == payload:
+                return data
+    raise AssertionError(f"no button for {payload} in chat {chat}")
+
+
 async def patient(session: aiohttp.ClientSession, send: Send, latencies: list[float]) -> None:
     """Play one patient's journey, timing each turn."""
     conversation = uuid.uuid4().hex
@@ -119,9 +164,16 @@ async def run(send: Send, patients: int, concurrency: int) -> Result:
         return Result(latencies, time.perf_counter() - started)
 
 
-async def measure(stack: Stack, patients: int, concurrency: int) -> None:
-    """Measure both entry points, one after the other, and print the figures and ratios."""
-    targets = {"full stack": via_bot(stack.url("bot")), "bare Rasa": via_rasa(stack.url("rasa"))}
+async def measure(
+    stack: Stack, telegram: TelegramEmulator, patients: int, concurrency: int
+) -> None:
+    """Measure every entry point, one after the other, and print the figures and ratios."""
+    expected = await replies_per_turn(stack.url("rasa"))
+    targets = {
+        "full stack": via_bot(stack.url("bot")),
+        "Telegram": via_telegram(telegram, expected),
+        "bare Rasa": via_rasa(stack.url("rasa")),
+    }
     print(f"journey of {len(JOURNEY)} turns; {patients} patients per scenario\n")
     print(f"{'scenario':<34}{'p50 ms':>9}{'p95 ms':>9}{'turns/s':>9}")
     for label, workers in (("1 patient at a time", 1), (f"{concurrency} at once", concurrency)):
@@ -131,11 +183,14 @@ async def measure(stack: Stack, patients: int, concurrency: int) -> None:
                 f"{name + ', ' + label:<34}{result.p50:>9.1f}{result.p95:>9.1f}"
                 f"{result.throughput:>9.1f}"
             )
-        full, bare = results["full stack"], results["bare Rasa"]
-        print(
-            f"{'ratio full/bare, ' + label:<34}{full.p50 / bare.p50:>9.2f}"
-            f"{full.p95 / bare.p95:>9.2f}{full.throughput / bare.throughput:>9.2f}\n"
-        )
+        bare = results["bare Rasa"]
+        for name, short in (("full stack", "full"), ("Telegram", "telegram")):
+            other = results[name]
+            print(
+                f"{'ratio ' + short + '/bare, ' + label:<34}{other.p50 / bare.p50:>9.2f}"
+                f"{other.p95 / bare.p95:>9.2f}{other.throughput / bare.throughput:>9.2f}"
+            )
+        print()
 
 
 def main() -> None:
@@ -144,11 +199,19 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=20, help="journeys per scenario")
     parser.add_argument("--concurrency", type=int, default=10, help="patients at once")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
-        stack = Stack(workdir=Path(workdir))
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-") as workdir,
+        TelegramEmulator(token=TELEGRAM_TOKEN) as telegram,
+    ):
+        stack = Stack(
+            workdir=Path(workdir),
+            telegram_token=TELEGRAM_TOKEN,
+            telegram_base_url=telegram.base_url,
+            extra_env={"CHAT_MESSAGES_PER_MINUTE": "600"},
+        )
         stack.start()
         try:
-            asyncio.run(measure(stack, args.patients, args.concurrency))
+            asyncio.run(measure(stack, telegram, args.patients, args.concurrency))
         finally:
             stack.stop()
 

@@ -71,6 +71,19 @@ def sender_id(update: Update) -> str:
     return lane_of_chat(update.effective_chat.id)
 
 
+def origin_of(data: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The chat and the sender of an update as Telegram sent it, read without parsing it
+    (so that even an update the library cannot read has its chat); either may be missing."""
+    for value in data.values():
+        if not isinstance(value, dict):
+            continue
+        message = value.get("message")
+        chat = value.get("chat") or (message.get("chat") if isinstance(message, dict) else None)
+        user = value.get("from") or value.get("user")
+        return (chat if isinstance(chat, dict) else None, user if isinstance(user, dict) else None)
+    return None, None
+
+
 def lane_of_chat(chat_id: int | str) -> str:
     """A chat's lane in the outbox, which is also its Rasa conversation id."""
     return f"telegram:{chat_id}"
@@ -179,15 +192,12 @@ class TelegramChannel:
         return new
 
     def _lane_of(self, data: dict[str, Any]) -> str:
-        """The chat an update belongs to (updates without a chat share one lane)."""
-        try:
-            update = Update.de_json(data, self.bot)
-        except Exception:  # unreadable: processed (and ignored) on a lane of its own
-            return "telegram:unreadable"
-        if update.effective_chat is not None:
-            return lane_of_chat(update.effective_chat.id)
-        if update.effective_user is not None:
-            return f"telegram:user:{update.effective_user.id}"
+        """The chat an update belongs to (updates without a chat share their sender's lane)."""
+        chat, user = origin_of(data)
+        if chat is not None and "id" in chat:
+            return lane_of_chat(chat["id"])
+        if user is not None and "id" in user:
+            return f"telegram:user:{user['id']}"
         return "telegram:other"
 
     # -- processing --------------------------------------------------------------------------
@@ -211,13 +221,11 @@ class TelegramChannel:
 
     async def _unreadable(self, data: dict[str, Any]) -> list[NewJob]:
         """Answer an update the library cannot read, if it comes from a private chat."""
-        for value in data.values():
-            chat = value.get("chat") if isinstance(value, dict) else None
-            if isinstance(chat, dict) and chat.get("type") == "private":
-                sender = value.get("from") if isinstance(value.get("from"), dict) else {}
-                notice = self.conversation.notice("unsupported_media", sender.get("language_code"))
-                return await self.messages_for(int(chat["id"]), [notice])
-        return []
+        chat, user = origin_of(data)
+        if chat is None or chat.get("type") != "private" or not isinstance(chat.get("id"), int):
+            return []
+        notice = self.conversation.notice("unsupported_media", (user or {}).get("language_code"))
+        return await self.messages_for(chat["id"], [notice])
 
     async def converse(self, update: Update, message: str) -> None:
         """Send one patient message to the conversation and deliver its replies, in order."""

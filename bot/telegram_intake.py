@@ -18,6 +18,7 @@ from aiohttp import web
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 
+from bot.delivery import failure
 from bot.telegram_channel import TelegramChannel, seconds
 from outbox import Backoff
 
@@ -117,25 +118,20 @@ class Webhook:
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             logger.warning("telegram webhook request without the right secret refused")
-            return _error(401, "unauthorized", f"The {SECRET_HEADER} header is missing or wrong.")
+            return failure(401, "unauthorized", f"The {SECRET_HEADER} header is missing or wrong.")
         channel = request.app.get(self.channel_key)
         if channel is None:
-            return _error(503, "not_ready", "Telegram is starting; try again in a moment.")
+            return failure(503, "not_ready", "Telegram is starting; try again in a moment.")
         if (request.content_length or 0) > MAX_UPDATE_BYTES:
-            return _error(413, "too_large", "An update cannot be this large.")
+            return failure(413, "too_large", "An update cannot be this large.")
         try:
             data: Any = await request.json()
         except ValueError:
-            return _error(400, "invalid_json", "The body must be a JSON update.")
+            return failure(400, "invalid_json", "The body must be a JSON update.")
         if not isinstance(data, dict):
-            return _error(400, "invalid_update", "The body must be a JSON object.")
+            return failure(400, "invalid_update", "The body must be a JSON object.")
         try:
             await channel.receive(data)
         except ValueError:
-            return _error(400, "invalid_update", "An update needs an integer update_id.")
+            return failure(400, "invalid_update", "An update needs an integer update_id.")
         return web.json_response({"ok": True})
-
-
-def _error(status: int, code: str, message: str) -> web.Response:
-    """A JSON error answer."""
-    return web.json_response({"error": {"code": code, "message": message}}, status=status)

@@ -7,7 +7,7 @@ putting the same job twice harmless.
 
 from outbox.migrate import upgrade
 from outbox.store import Job, NewJob, Outbox, create_engine, normalise_url
-from outbox.worker import Backoff, Done, GiveUp, Outcome, Purger, RetryLater, Worker
+from outbox.worker import Backoff, Done, GiveUp, Purger, RetryLater, Worker
 
 __all__ = [
     "Backoff",
@@ -16,7 +16,6 @@ __all__ = [
     "Job",
     "NewJob",
     "Outbox",
-    "Outcome",
     "Purger",
     "RetryLater",
     "Worker",

@@ -205,9 +205,7 @@ class Outbox:
 
     async def put(self, queue: str, lane: str, payload: Payload, key: str | None = None) -> Job:
         """Store a job durably and return it; a key the queue holds returns the existing job."""
-        async with self._session() as session:
-            job = await self._put(session, NewJob(queue, lane, payload, key))
-        self._notify([queue])
+        job, _ = await self.put_new(queue, lane, payload, key)
         return job
 
     async def put_many(self, jobs: Sequence[NewJob]) -> list[Job]:
@@ -215,27 +213,14 @@ class Outbox:
         if not jobs:
             return []
         async with self._session() as session:
-            stored = [await self._put(session, job) for job in jobs]
+            stored = [(await self._put(session, job))[0] for job in jobs]
         self._notify(job.queue for job in jobs)
         return stored
 
     async def remember(self, queue: str, lane: str, key: str, value: Payload) -> None:
         """Keep a small value under a key (a finished job holding it), until purged or erased."""
-        now = time.time()
-        insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
-        statement = insert(JobRow).values(
-            queue=queue,
-            lane=lane[:LANE_LENGTH],
-            key=key,
-            result=value,
-            attempts=0,
-            created_at=now,
-            available_at=now,
-            done_at=now,
-            failed=False,
-        )
         async with self._session() as session:
-            await session.execute(statement.on_conflict_do_nothing(index_elements=["queue", "key"]))
+            await self._insert(session, NewJob(queue, lane, {}, key), result=value, done=True)
 
     async def recall(self, queue: str, key: str) -> Payload | None:
         """The value kept under a key, if it is still there."""
@@ -248,39 +233,44 @@ class Outbox:
     ) -> tuple[Job, bool]:
         """Like put, and tell whether the job is new (False: its key was already there)."""
         async with self._session() as session:
-            before = await self._by_key(session, queue, key) if key is not None else None
-            if before is not None:
-                return _row_to_job(before), False
-            job = await self._put(session, NewJob(queue, lane, payload, key))
-        self._notify([queue])
-        return job, True
+            job, new = await self._put(session, NewJob(queue, lane, payload, key))
+        if new:
+            self._notify([queue])
+        return job, new
 
-    async def _put(self, session: AsyncSession, job: NewJob) -> Job:
-        """Insert a job unless its key exists; return the stored job either way."""
-        now = time.time()
-        values = {
-            "queue": job.queue,
-            "lane": job.lane[:LANE_LENGTH],
-            "key": job.key,
-            "payload": job.payload,
-            "attempts": 0,
-            "created_at": now,
-            "available_at": now,
-            "failed": False,
-        }
-        insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
-        statement = insert(JobRow).values(**values)
-        if job.key is not None:
-            statement = statement.on_conflict_do_nothing(index_elements=["queue", "key"])
-        inserted = await session.execute(statement.returning(JobRow.id))
-        new_id = inserted.scalar_one_or_none()
+    async def _put(self, session: AsyncSession, job: NewJob) -> tuple[Job, bool]:
+        """Insert a job unless its key exists; return the stored job, and whether it is new."""
+        new_id = await self._insert(session, job)
         if new_id is None:
             existing = await self._by_key(session, job.queue, job.key)
             assert existing is not None
-            return _row_to_job(existing)
+            return _row_to_job(existing), False
         row = await session.get(JobRow, new_id)
         assert row is not None
-        return _row_to_job(row)
+        return _row_to_job(row), True
+
+    async def _insert(
+        self, session: AsyncSession, job: NewJob, result: Payload | None = None, done: bool = False
+    ) -> int | None:
+        """Insert a row, or nothing when its key is taken; return the new row's id, if any."""
+        now = time.time()
+        insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
+        statement = insert(JobRow).values(
+            queue=job.queue,
+            lane=job.lane[:LANE_LENGTH],
+            key=job.key,
+            payload=None if done else job.payload,
+            result=result,
+            attempts=0,
+            created_at=now,
+            available_at=now,
+            done_at=now if done else None,
+            failed=False,
+        )
+        if job.key is not None:
+            statement = statement.on_conflict_do_nothing(index_elements=["queue", "key"])
+        inserted = await session.execute(statement.returning(JobRow.id))
+        return inserted.scalar_one_or_none()
 
     async def _by_key(self, session: AsyncSession, queue: str, key: str | None) -> JobRow | None:
         """The job of a queue with this key, if any."""
@@ -317,11 +307,15 @@ class Outbox:
         claimed: list[Job] = []
         async with self._session() as session:
             rows = (
-                (await session.execute(select(JobRow).where(*conditions).order_by(JobRow.id)))
+                (
+                    await session.execute(
+                        select(JobRow).where(*conditions).order_by(JobRow.id).limit(limit)
+                    )
+                )
                 .scalars()
                 .all()
             )
-            for row in rows[:limit]:
+            for row in rows:
                 leased = await session.execute(
                     update(JobRow)
                     .where(
@@ -352,7 +346,7 @@ class Outbox:
                     last_error=None,
                 )
             )
-            stored = [await self._put(session, job) for job in then]
+            stored = [(await self._put(session, job))[0] for job in then]
         self._notify(job.queue for job in then)
         return stored
 

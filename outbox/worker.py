@@ -42,15 +42,6 @@ class Done:
     then: Sequence[NewJob] = ()
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """How one attempt at a job ended."""
-
-    delivered: bool
-    result: Payload | None = None
-    error: str | None = None
-
-
 Handler = Callable[[Job], Awaitable[Done | None]]
 
 
@@ -79,7 +70,6 @@ class Worker:
     backoff: Backoff = field(default_factory=Backoff)
     _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _busy: dict[str, asyncio.Task[None]] = field(default_factory=dict, init=False)
-    _watchers: dict[int, asyncio.Future[Outcome]] = field(default_factory=dict, init=False)
     _loop_task: asyncio.Task[None] | None = field(default=None, init=False)
     _stopping: bool = field(default=False, init=False)
 
@@ -110,23 +100,6 @@ class Worker:
         """Look for due jobs now (a job was just put)."""
         self._wake.set()
 
-    def watch(self, job_id: int) -> asyncio.Future[Outcome]:
-        """A future that resolves with the outcome of the next attempt at a job."""
-        future = self._watchers.get(job_id)
-        if future is None or future.done():
-            future = asyncio.get_running_loop().create_future()
-            self._watchers[job_id] = future
-        return future
-
-    async def first_outcome(self, job_id: int, timeout: float) -> Outcome | None:  # noqa: ASYNC109
-        """Wait for the next attempt at a job to end; None if it takes longer than timeout."""
-        future = self.watch(job_id)
-        self.wake()
-        try:
-            return await asyncio.wait_for(asyncio.shield(future), timeout)
-        except TimeoutError:
-            return None
-
     async def _run(self) -> None:
         """Claim and start jobs until stopped."""
         failures = 0
@@ -154,15 +127,12 @@ class Worker:
     async def _attempt(self, job: Job) -> None:
         """Run the handler on one job and record how it went."""
         try:
-            outcome = await self._deliver(job)
+            await self._deliver(job)
         finally:
             self._busy.pop(job.lane, None)
             self._wake.set()
-        future = self._watchers.pop(job.id, None)
-        if future is not None and not future.done():
-            future.set_result(outcome)
 
-    async def _deliver(self, job: Job) -> Outcome:
+    async def _deliver(self, job: Job) -> None:
         """One attempt: done, retried later, or given up; never an exception."""
         try:
             done = await self.handler(job) or Done()
@@ -173,11 +143,11 @@ class Worker:
                 *(self.queue, job.id, error.reason, job.attempts + 1, delay),
             )
             await self._record(self.outbox.retry(job.id, delay, error.reason))
-            return Outcome(delivered=False, error=error.reason)
+            return
         except GiveUp as error:
             logger.error("%s: job %d given up: %s", self.queue, job.id, error.reason)
             await self._record(self.outbox.give_up(job.id, error.reason))
-            return Outcome(delivered=False, error=error.reason)
+            return
         except asyncio.CancelledError:
             raise
         except Exception as error:
@@ -185,9 +155,8 @@ class Worker:
             delay = self.backoff.delay(job.attempts)
             logger.error("%s: job %d failed (%s), next in %.0fs", self.queue, job.id, reason, delay)
             await self._record(self.outbox.retry(job.id, delay, reason))
-            return Outcome(delivered=False, error=reason)
+            return
         await self._record(self.outbox.complete(job.id, done.result, done.then))
-        return Outcome(delivered=True, result=done.result)
 
     async def _record(self, write: Awaitable[object]) -> None:
         """Store an attempt's result; if the database fails, the lease runs out and it reruns."""

@@ -119,23 +119,6 @@ async def test_an_unexpected_error_is_retried(outbox: Outbox) -> None:
         await worker.stop()
 
 
-async def test_the_first_outcome_is_reported_to_whoever_waits(outbox: Outbox) -> None:
-    """A caller can wait for the first attempt: delivered with its result, or not."""
-    receiver = Receiver()
-    worker = Worker(outbox, "tickets", receiver.handle, poll_seconds=5, backoff=FAST)
-    await worker.start()
-    try:
-        job = await outbox.put("tickets", "conv", {"n": 7})
-        outcome = await worker.first_outcome(job.id, timeout=5)
-        assert outcome is not None and outcome.delivered and outcome.result == {"got": 7}
-        receiver.down = True
-        job = await outbox.put("tickets", "conv", {"n": 8})
-        outcome = await worker.first_outcome(job.id, timeout=5)
-        assert outcome is not None and not outcome.delivered and outcome.error == "receiver down"
-    finally:
-        await worker.stop()
-
-
 async def test_follow_up_jobs_wake_their_own_worker(outbox: Outbox) -> None:
     """A job that puts another queue's job, on completion, gets that queue's worker going."""
     delivered: list[str] = []

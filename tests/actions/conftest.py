@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,14 +43,6 @@ def action_server_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     services.settings.cache_clear()
     yield
     services.settings.cache_clear()
-
-
-async def until(condition: Callable[[], object], timeout: float = 15.0) -> None:  # noqa: ASYNC109
-    """Wait until a condition holds (the courier delivers in the background)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "timed out waiting"
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ from actions.erasure import ActionEraseData, ActionWithdrawConsent
 from actions.handoff import ActionHandoff
 from actions.request_form import REQUEST_SLOTS
 from contentlib import ContentStore
-from tests.actions.conftest import FakeReception, until
+from tests.actions.conftest import FakeReception
 from tests.actions.test_handoff import SLOTS, events
+from tests.waiting import until
 
 
 def texts(dispatcher: CollectingDispatcher) -> list[str]:

@@ -12,7 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import services
 from actions.handoff import ActionHandoff, ActionRequestCallback, ActionRequestStatus, channel_of
 from contentlib import ContentStore
-from tests.actions.conftest import FakeReception, until
+from tests.actions.conftest import FakeReception
+from tests.waiting import until
 
 SLOTS = {
     "consent": "given",

@@ -21,6 +21,7 @@ from contentlib import ContentStore
 from outbox import Outbox, create_engine, upgrade
 from tests.stack import ROOT
 from tests.telegram_emulator import TelegramEmulator
+from tests.waiting import until
 
 TOKEN = "525252:channel-test-token"
 CHAT_ID = 52_001
@@ -124,14 +125,6 @@ def text_update(update_id: int, text: str, chat_id: int = CHAT_ID) -> dict[str, 
             "from": {"id": chat_id, "is_bot": False, "first_name": "Test"},
         },
     }
-
-
-async def until(condition: Callable[[], object], timeout: float = 15.0) -> None:  # noqa: ASYNC109
-    """Wait until a condition holds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "timed out waiting"
-        await asyncio.sleep(0.05)
 
 
 async def test_the_same_update_is_processed_once(

@@ -30,6 +30,32 @@ def tracker_rows(stack: Stack, chat_id: int) -> list[dict]:
     return [json.loads(data) for (data,) in rows]
 
 
+# The fields of a tracker event that can hold what a patient said: texts, parse results (intent,
+# entities), slot and form values, and metadata. Ids and timestamps are left out: they are made of
+# digits that a phone number could match by chance.
+WORD_FIELDS = ("text", "parse_data", "value", "metadata", "entities", "name")
+
+
+def stored_words(rows: list[dict]) -> list[str]:
+    """Every string the tracker rows keep in a field that could hold a patient's words."""
+    found: list[str] = []
+
+    def strings(value: object) -> None:
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                strings(item)
+        elif isinstance(value, list):
+            for item in value:
+                strings(item)
+
+    for row in rows:
+        for key in WORD_FIELDS:
+            strings(row.get(key))
+    return found
+
+
 def outbox_rows(database: Path, lane: str | None = None) -> list[dict]:
     """The outbox jobs a process keeps (all, or one lane's), with their payloads and results."""
     with sqlite3.connect(database) as db:

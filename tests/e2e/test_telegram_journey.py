@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 import time
@@ -13,7 +12,7 @@ import pytest
 
 from contentlib import ContentStore
 from tests.e2e.patient import Patient
-from tests.e2e.stored import tickets_of, tracker_rows
+from tests.e2e.stored import stored_words, tickets_of, tracker_rows
 from tests.stack import Stack
 from tests.telegram_emulator import TelegramEmulator
 
@@ -140,19 +139,20 @@ def test_declined_consent_stores_nothing_personal(
     patient.says("Hello")
     patient.taps_key("consent.decline")
     assert patient.texts() == [patient.seen("consent_declined")]
-    patient.says("I have breast cancer")
+    patient.says("I have breast cancer, I am Zebulon Quarrington")
     patient.says("will my doctor be offended if I ask for a second opinion?")
     assert patient.texts() == [patient.answer("doctor_offended")]
-    patient.says("you can call me on 0470 99 88 77")
+    patient.says("you can call me on 0471 86 42 97 or zebulon.q@example.be")
     patient.taps_key("menu.human")
     assert patient.texts() == [patient.seen("callback_no_consent")]
 
     rows = tracker_rows(stack, patient.chat_id)
     assert [row for row in rows if row["event"] == "user"], "the conversation itself is tracked"
     assert all(row.get("text") is None for row in rows if row["event"] == "user")
-    stored = json.dumps(rows).lower()
-    for detail in ("breast", "0470", "99 88 77"):
-        assert detail not in stored
+    kept = " ".join(stored_words(rows)).lower()
+    assert "faq_doctor_offended" in kept, "the check reads the fields where words are stored"
+    for detail in ("breast", "zebulon", "quarrington", "86 42 97", "864297", "example.be"):
+        assert detail not in kept
     assert tickets_of(reception_api, patient.chat_id) == []
 
 

@@ -6,6 +6,7 @@ import asyncio
 from collections import defaultdict
 
 from outbox import Backoff, Done, GiveUp, Job, NewJob, Outbox, Purger, RetryLater, Worker
+from tests.waiting import until
 
 FAST = Backoff(base_seconds=0.01, cap_seconds=0.05)
 
@@ -29,12 +30,9 @@ class Receiver:
         return Done(result={"got": job.payload["n"]})
 
 
-async def until(condition: object, timeout: float = 10.0) -> None:  # noqa: ASYNC109
-    """Wait until a condition (a callable) holds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():  # type: ignore[operator]
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.01)
+async def _none_pending(outbox: Outbox, queue: str) -> bool:
+    """Tell whether every job of a queue is finished (marked done after its handler returns)."""
+    return await outbox.pending(queue) == []
 
 
 async def test_jobs_arrive_once_in_order_after_an_outage(outbox: Outbox) -> None:
@@ -52,7 +50,7 @@ async def test_jobs_arrive_once_in_order_after_an_outage(outbox: Outbox) -> None
         receiver.down = False
         await until(lambda: sum(len(v) for v in receiver.received.values()) == 10)
         assert receiver.received == {"a": [0, 1, 2, 3, 4], "b": [0, 1, 2, 3, 4]}
-        assert await outbox.pending("tickets") == []
+        await until(lambda: _none_pending(outbox, "tickets"))
     finally:
         await worker.stop()
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from reception.retention import RetentionPeriodUnknown, purge_once, retention_da
 from reception.settings import DEFAULT_CONTENT_DIR, Settings
 from tests.content_fixture import content
 from tests.reception.support import TICKETS, Client, create_ticket, serve
+from tests.waiting import until
 
 CLOSING = ("in_progress", "appointment_scheduled", "closed")
 NOTICE_DAYS = yaml.safe_load((DEFAULT_CONTENT_DIR / "reference.yml").read_text())["privacy"][
@@ -66,15 +65,6 @@ async def history_actions(client: Client, headers: dict[str, str], reference: st
     """Return the (action, actor_type, actor) of each audit event of a ticket."""
     response = await client.get(f"{TICKETS}/{reference}/history", headers=headers)
     return [(e["action"], e["actor_type"], e["actor"]) for e in (await response.json())["items"]]
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 10) -> None:
-    """Wait until a check passes, or fail after some seconds."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            pytest.fail(f"not true within {seconds} s")
-        await asyncio.sleep(0.02)
 
 
 async def test_closing_or_cancelling_records_when(
@@ -163,7 +153,7 @@ async def test_the_job_purges_at_start_with_the_privacy_notices_period(
             """Tell whether the job erased the expired ticket."""
             return (await get(restarted, auth_headers, expired))["erased_at"] is not None
 
-        await eventually(purged)
+        await until(purged)
         assert (await get(restarted, auth_headers, kept))["erased_at"] is None
 
 
@@ -178,7 +168,7 @@ async def test_the_job_runs_again_every_interval_and_stops_with_the_app(
             """Tell whether a later pass erased the ticket."""
             return (await get(client, auth_headers, reference))["erased_at"] is not None
 
-        await eventually(purged)
+        await until(purged)
         task = client.app[RETENTION_KEY]
         assert not task.done()
     assert task.done() and not task.cancelled()
@@ -210,7 +200,7 @@ async def test_a_failed_pass_is_logged_without_patient_data_and_the_next_one_run
                 """Tell whether a pass after the failures erased the ticket."""
                 return (await get(client, auth_headers, reference))["erased_at"] is not None
 
-            await eventually(purged)
+            await until(purged)
     failures = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(failures) >= 2
     assert "retention: the pass failed (RuntimeError)" in failures[0].getMessage()

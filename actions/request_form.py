@@ -53,7 +53,13 @@ FIELDS = {
 }
 EMAIL_SKIPPED = "skipped"
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-NAME_PREFIX = re.compile(r"^\s*(my name is|my name's|i am|i'm|im|this is|call me|name:?)\s+", re.I)
+# How patients introduce their name, in English, French and Dutch; what follows is the name.
+NAME_PREFIX = re.compile(
+    r"^\s*(my name is|my name's|i am|i'm|im|this is|call me|name:?"
+    r"|je m['\u2019]appelle|je m appelle|mon nom est|moi c['\u2019]est|je suis|nom\s*:?"
+    r"|ik heet|mijn naam is|ik ben|dit is|noem me|naam\s*:?)\s+",
+    re.I,
+)
 # Intents that interrupt the form instead of answering its question.
 DIGRESSIONS = frozenset(
     {

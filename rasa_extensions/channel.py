@@ -4,6 +4,10 @@ Rasa's own REST channel splits every text message at blank lines into several me
 which breaks a formatted answer into pieces, and logs the patient's text when processing
 fails. This one keeps each message whole and never logs what the patient wrote.
 
+Every answer ends with a message that carries no text, only the conversation's current
+language (`{"custom": {"conversation": {"language": "fr"}}}`), so that the bot's own notices
+(the emergency numbers, "temporarily unavailable") use the language the patient chose.
+
 A message carries the bot's `message_id`. When the bot sends a message again because it was
 interrupted before it could store the answer (`"redelivered": true`), and the conversation
 already holds a message with that id, the message is not processed a second time: the
@@ -19,6 +23,7 @@ from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
+from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -26,6 +31,7 @@ from sanic.response import HTTPResponse
 logger = logging.getLogger(__name__)
 
 ALLOWED_METADATA = ("language", "chat_type")
+LANGUAGE_SLOT = "language"
 MESSAGE_ID_LENGTH = 128
 REPLAYED_FIELDS = ("buttons", "custom", "image", "attachment", "elements", "quick_replies")
 
@@ -96,7 +102,7 @@ class MetadataRestInput(RestInput):
                 replayed = await self._replay(request, sender_id, message_id)
                 if replayed is not None:
                     logger.info("a redelivered message was answered from the tracker")
-                    return response.json(replayed)
+                    return response.json(replayed + await self._language(request, sender_id))
             collector = WholeMessageCollector()
             message = UserMessage(
                 self._extract_message(request),
@@ -112,7 +118,7 @@ class MetadataRestInput(RestInput):
                 logger.error("processing a message timed out")
             except Exception as error:
                 logger.error("processing a message failed: %s", error.__class__.__name__)
-            return response.json(collector.messages)
+            return response.json(collector.messages + await self._language(request, sender_id))
 
         return webhook
 
@@ -125,16 +131,29 @@ class MetadataRestInput(RestInput):
         return None
 
     @staticmethod
-    async def _replay(request: Request, sender_id: str, message_id: str) -> list | None:
-        """The answers already given to this message, read from the conversation's tracker."""
+    async def _tracker(request: Request, sender_id: str) -> DialogueStateTracker | None:
+        """The conversation's tracker as stored, or None if it cannot be read."""
         agent = getattr(request.app.ctx, "agent", None)
         if agent is None or agent.tracker_store is None:
             return None
         try:
-            tracker = await agent.tracker_store.retrieve(sender_id)
+            return await agent.tracker_store.retrieve(sender_id)
         except Exception as error:
-            logger.error("reading a tracker to replay failed: %s", error.__class__.__name__)
+            logger.error("reading a tracker failed: %s", error.__class__.__name__)
             return None
+
+    async def _language(self, request: Request, sender_id: str) -> list[dict[str, Any]]:
+        """The message that tells the bot the conversation's language (none if unknown)."""
+        tracker = await self._tracker(request, sender_id)
+        language = tracker.get_slot(LANGUAGE_SLOT) if tracker is not None else None
+        if not language:
+            return []
+        conversation = {"language": str(language)}
+        return [{"recipient_id": sender_id, "custom": {"conversation": conversation}}]
+
+    async def _replay(self, request: Request, sender_id: str, message_id: str) -> list | None:
+        """The answers already given to this message, read from the conversation's tracker."""
+        tracker = await self._tracker(request, sender_id)
         if tracker is None:
             return None
         events = [event.as_dict() for event in tracker.events]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
@@ -10,13 +11,15 @@ from aiohttp import web
 
 from bot import delivery, webchat
 from bot.conversation import Conversation
+from bot.language import LanguageDetector
 from bot.rasa_client import RasaClient
-from bot.safety import SafetyFilter
+from bot.safety import SafetyFilter, ordinary_messages
 from bot.settings import Settings
 from bot.telegram_channel import QUEUES as TELEGRAM_QUEUES
 from bot.telegram_channel import TelegramChannel
 from bot.telegram_intake import Polling, Webhook
 from contentlib import ContentStore
+from embeddings import SentenceEncoder
 from outbox import Outbox, Purger, create_engine, upgrade
 
 logger = logging.getLogger(__name__)
@@ -55,8 +58,16 @@ async def conversation_ctx(app: web.Application) -> AsyncIterator[None]:
 
     async with aiohttp.ClientSession() as session:
         rasa = RasaClient(settings.rasa_url, session, settings.rasa_timeout_seconds)
-        safety = SafetyFilter.load(settings.content_dir / "safety.yml")
-        app[webchat.conversation_key] = Conversation(rasa, app[webchat.content_key], safety, forget)
+        content = app[webchat.content_key]
+        safety = await asyncio.to_thread(
+            SafetyFilter.load,
+            settings.content_dir / "safety.yml",
+            settings.content_dir / "safety_examples.yml",
+            SentenceEncoder(settings.embedding_cache),
+            ordinary_messages(content, settings.nlu_dir),
+        )
+        detector = LanguageDetector(content.languages)
+        app[webchat.conversation_key] = Conversation(rasa, content, safety, forget, detector)
         yield
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from bot.rasa_client import RasaClient, RasaUnavailable, Reply
+from bot.language import LanguageDetector
+from bot.rasa_client import Button, RasaClient, RasaUnavailable, Reply
 from bot.safety import Danger, SafetyFilter
 from contentlib import ContentStore
 
@@ -15,6 +18,7 @@ logger = logging.getLogger(__name__)
 RESTART = "/restart"
 GREET = "/greet"
 EMERGENCY_KEYS = {Danger.MEDICAL: "emergency_medical", Danger.DISTRESS: "emergency_distress"}
+REMEMBERED_CONVERSATIONS = 10_000
 
 # Forget what the bot itself keeps of a conversation (its outbox), given its sender id.
 Forget = Callable[[str], Awaitable[None]]
@@ -22,6 +26,43 @@ Forget = Callable[[str], Awaitable[None]]
 
 async def _forget_nothing(sender_id: str) -> None:
     """Keep nothing to forget (a bot without an outbox, in tests)."""
+
+
+class Languages:
+    """Each conversation's language as Rasa last reported it, and the switches already offered.
+
+    Held in memory for the most recent conversations only: after a restart the channel's
+    language serves until Rasa's next answer says which one the patient chose.
+    """
+
+    def __init__(self, size: int = REMEMBERED_CONVERSATIONS) -> None:
+        """Start with no conversation known."""
+        self.size = size
+        self._known: OrderedDict[str, tuple[str, set[str]]] = OrderedDict()
+
+    def get(self, sender_id: str) -> str | None:
+        """The conversation's language, if Rasa reported one."""
+        known = self._known.get(sender_id)
+        return known[0] if known else None
+
+    def set(self, sender_id: str, language: str) -> None:
+        """Remember the conversation's language, keeping the switches already offered."""
+        offered = self._known.pop(sender_id, ("", set()))[1]
+        self._known[sender_id] = (language, offered)
+        while len(self._known) > self.size:
+            self._known.popitem(last=False)
+
+    def first_offer(self, sender_id: str, language: str) -> bool:
+        """Tell whether a switch to `language` was not offered yet, and note that it now is."""
+        offered = self._known.setdefault(sender_id, ("", set()))[1]
+        if language in offered:
+            return False
+        offered.add(language)
+        return True
+
+    def forget(self, sender_id: str) -> None:
+        """Forget a conversation (its patient erased their data)."""
+        self._known.pop(sender_id, None)
 
 
 @dataclass(frozen=True)
@@ -32,6 +73,8 @@ class Conversation:
     content: ContentStore
     safety: SafetyFilter
     forget: Forget = _forget_nothing
+    detector: LanguageDetector | None = None
+    languages: Languages = field(default_factory=Languages)
 
     async def respond(
         self,
@@ -42,18 +85,25 @@ class Conversation:
         message_id: str | None = None,
         redelivered: bool = False,
     ) -> list[Reply]:
-        """Return the assistant's replies: emergency help first, or Rasa's answer.
+        """Return the assistant's replies: emergency help first, then Rasa's answer.
 
+        Emergency words get the emergency numbers and nothing else; a message that only
+        sounds like danger gets them before Rasa's answer, so a false alarm costs a sentence.
         When the patient's data was just erased, the bot forgets its own copy of the
         conversation too, before the confirmation is sent.
         """
-        danger = self.safety.check(message)
+        spoken = self.languages.get(sender_id) or self.content.language_or_default(language)
+        written = self.detector.detect(message) if self.detector else None
+        danger = self.safety.check_words(message)
         if danger is not None:
             logger.info("emergency words in a %s conversation", _channel(sender_id))
             return [
-                self.notice(EMERGENCY_KEYS[danger], language),
-                self.notice("emergency_continue", language),
+                *self.emergency(danger, spoken, written),
+                self.notice("emergency_continue", spoken),
             ]
+        sounds_like = await asyncio.to_thread(self.safety.check_meaning, message)
+        if sounds_like is not None:
+            logger.info("a message sounding like danger in a %s conversation", _channel(sender_id))
         metadata = {"chat_type": chat_type}
         if language:
             metadata["language"] = language
@@ -64,20 +114,48 @@ class Conversation:
                 replies += (await self.rasa.send(sender_id, GREET, metadata)).replies
         except RasaUnavailable as error:
             logger.error("rasa unavailable for a %s conversation: %s", _channel(sender_id), error)
-            return [self.notice("service_unavailable", language)]
-        if answer.erase_conversation:
+            replies, answer = [self.notice("service_unavailable", spoken)], None
+        if answer is not None and answer.language:
+            self.languages.set(sender_id, answer.language)
+            spoken = answer.language
+        if sounds_like is not None:
+            replies = [*self.emergency(sounds_like, spoken, written), *replies]
+        if answer is not None and answer.erase_conversation:
             await self.forget(sender_id)
+            self.languages.forget(sender_id)
             logger.info(
                 "a %s conversation was erased at the patient's request", _channel(sender_id)
             )
         if not replies:
             logger.error("rasa gave no reply in a %s conversation", _channel(sender_id))
-            return [self.notice("service_unavailable", language)]
-        return replies
+            return [self.notice("service_unavailable", spoken)]
+        return replies + self.switch_offer(sender_id, spoken, written)
+
+    def emergency(self, danger: Danger, spoken: str, written: str | None) -> list[Reply]:
+        """The emergency numbers, in the language written in and in the conversation's."""
+        languages = dict.fromkeys(lang for lang in (written, spoken) if lang)
+        return [self.notice(EMERGENCY_KEYS[danger], lang) for lang in languages]
+
+    def switch_offer(self, sender_id: str, spoken: str, written: str | None) -> list[Reply]:
+        """Offer, once, to continue in the language the patient clearly writes in."""
+        if not written or written == spoken or written not in self.content.languages:
+            return []
+        if not self.languages.first_offer(sender_id, written):
+            return []
+        buttons = (
+            Button(self.content.text("language_switch_yes", written), _set_language(written)),
+            Button(self.content.text("language_switch_keep", spoken), _set_language(spoken)),
+        )
+        return [Reply(text=self.content.text("language_switch_offer", written), buttons=buttons)]
 
     def notice(self, key: str, language: str | None) -> Reply:
         """A message from content, without asking Rasa."""
         return Reply(text=self.content.text(key, language))
+
+
+def _set_language(language: str) -> str:
+    """The payload of a button that sets the conversation's language."""
+    return f'/set_language{{"language":"{language}"}}'
 
 
 def _channel(sender_id: str) -> str:

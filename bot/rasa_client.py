@@ -39,6 +39,7 @@ class Answer:
 
     replies: list[Reply]
     erase_conversation: bool = False
+    language: str | None = None
 
 
 def _reply_from(message: dict[str, Any]) -> Reply | None:
@@ -52,6 +53,16 @@ def _reply_from(message: dict[str, Any]) -> Reply | None:
     if not text and not buttons:
         return None
     return Reply(text=text, buttons=buttons)
+
+
+def _language(messages: list[dict[str, Any]]) -> str | None:
+    """The conversation's language, as our Rasa channel reports it after every answer."""
+    for message in messages:
+        custom = message.get("custom")
+        conversation = custom.get("conversation") if isinstance(custom, dict) else None
+        if isinstance(conversation, dict) and isinstance(conversation.get("language"), str):
+            return str(conversation["language"])
+    return None
 
 
 def _erases(message: dict[str, Any]) -> bool:
@@ -99,4 +110,5 @@ class RasaClient:
         return Answer(
             replies=[reply for message in body if (reply := _reply_from(message))],
             erase_conversation=any(_erases(message) for message in body),
+            language=_language(body),
         )

@@ -43,6 +43,8 @@ class Settings:
     telegram_webhook_secret: str | None = None
     outbox_keep_days: float = 7.0
     maintenance_interval_seconds: float = 3600.0
+    nlu_dir: Path = PROJECT_ROOT / "nlu"
+    embedding_cache: Path = PROJECT_ROOT / "var" / "embeddings.sqlite"
 
     def __post_init__(self) -> None:
         """Refuse settings that would run the bot unprotected, whoever built them."""
@@ -90,6 +92,8 @@ class Settings:
             rasa_url=env.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
             rasa_timeout_seconds=_number(env, "RASA_TIMEOUT_SECONDS", 30.0, float),
             content_dir=Path(env.get("CONTENT_DIR") or PROJECT_ROOT / "content"),
+            nlu_dir=Path(env.get("NLU_DIR") or cls.nlu_dir),
+            embedding_cache=Path(env.get("EMBEDDING_CACHE") or cls.embedding_cache),
             telegram_bot_token=env.get("TELEGRAM_BOT_TOKEN") or None,
             telegram_api_base_url=env.get("TELEGRAM_API_BASE_URL") or None,
             telegram_poll_timeout_seconds=_number(env, "TELEGRAM_POLL_TIMEOUT_SECONDS", 10, int),

@@ -85,9 +85,9 @@ def body(**overrides: Any) -> dict[str, Any]:
     }
 
 
-def header(reference: str = "SO-2026-00042") -> str:
-    """The content line that introduces a staff message."""
-    return ContentStore(ROOT / "content").text("staff_message", "en", reference=reference)
+def header(reference: str = "SO-2026-00042", language: str = "en") -> str:
+    """The content line that introduces a staff message, in the patient's language."""
+    return ContentStore(ROOT / "content").text("staff_message", language, reference=reference)
 
 
 @pytest.mark.parametrize(
@@ -117,13 +117,14 @@ async def test_an_empty_token_is_never_accepted(
 async def test_telegram_delivery_prefixes_the_content_header(
     bot: BotClientOfTest, telegram: FakeTelegram
 ) -> None:
+    """A staff message reaches a French-speaking patient under a French header."""
     response = await bot.post(
         delivery.DELIVERIES_PATH, json=body(language="fr", text="<b>Hi</b>"), headers=AUTH
     )
     assert response.status == 202
     assert await response.json() == {"status": "queued"}
-    assert telegram.sent == [(70001, [f"{header()}\n\n<b>Hi</b>"])]
-    assert header().startswith("Message from reception about your request SO-2026-00042")
+    assert telegram.sent == [(70001, [f"{header(language='fr')}\n\n<b>Hi</b>"])]
+    assert header(language="fr").startswith("Message de l'accueil concernant votre demande")
 
 
 async def test_the_assistant_s_own_messages_come_without_the_staff_header(

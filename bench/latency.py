@@ -26,8 +26,8 @@ from pathlib import Path
 import aiohttp
 
 from bot.rasa_client import WEBHOOK_PATH
-from tests.stack import Stack
-from tests.telegram_emulator import TelegramEmulator
+from harness.stack import Stack
+from harness.telegram_emulator import TelegramEmulator
 
 TELEGRAM_TOKEN = "818181:bench-token"
 

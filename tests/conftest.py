@@ -10,8 +10,8 @@ import pytest
 
 from bot.safety import SafetyFilter
 from contentlib import ContentStore
-from tests.stack import ROOT, Stack
-from tests.telegram_emulator import TelegramEmulator
+from harness.stack import ROOT, Stack
+from harness.telegram_emulator import TelegramEmulator
 
 TELEGRAM_TOKEN = "424242:TEST-token-for-the-emulator"
 

@@ -9,7 +9,7 @@ import jinja2
 import pytest
 
 from contentlib import ContentStore, UnknownKey
-from tests.stack import ROOT
+from harness.stack import ROOT
 
 KEY_USES = re.compile(r"""(?:say\([^"]*|notice\(|\.text\()\s*f?"([a-z_.{}]+)\"""")
 SAMPLE = {

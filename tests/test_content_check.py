@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from contentlib import check
+from harness.stack import ROOT
 from tests.content_fixture import COSTS, DELAY, MESSAGES, content
-from tests.stack import ROOT
 
 TODAY = dt.date(2026, 3, 1)
 

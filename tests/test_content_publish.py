@@ -18,8 +18,8 @@ import pytest
 from contentlib import training
 from contentlib.publish import PublishFailed, model_for_questions, publish
 from contentlib.settings import PublishSettings
+from harness.stack import ROOT
 from tests.content_fixture import content
-from tests.stack import ROOT
 
 TOKEN = "publish-test-token"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from contentlib import ContentStore
 from contentlib.variables import MESSAGE_VARIABLES, variables_of
-from tests.stack import ROOT
+from harness.stack import ROOT
 
 # How each call names its message key: say(dispatcher, tracker, KEY, …), text(tracker, KEY, …)
 # and content.text(KEY, language, …).

@@ -11,9 +11,9 @@ from actions.settings import Settings as ActionsSettings
 from actions.settings import SettingsError as ActionsSettingsError
 from bot.settings import Settings as BotSettings
 from bot.settings import SettingsError as BotSettingsError
+from harness.stack import ROOT, VENV_PYTHON, free_port
 from reception.settings import Settings as ReceptionSettings
 from reception.settings import SettingsError as ReceptionSettingsError
-from tests.stack import ROOT, VENV_PYTHON, free_port
 
 SECRETS = ("RECEPTION_API_TOKEN", "RECEPTION_SESSION_SECRET", "TELEGRAM_", "RASA_API_TOKEN")
 

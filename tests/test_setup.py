@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.stack import ROOT
+from harness.stack import ROOT
 
 PROCESSES = {"rasa", "actions", "reception", "bot"}
 

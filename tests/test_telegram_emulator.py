@@ -23,7 +23,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.telegram_emulator import ButtonNotFoundError, TelegramEmulator
+from harness.telegram_emulator import ButtonNotFoundError, TelegramEmulator
 
 TOKEN = "123456:TEST"
 CHAT = 777

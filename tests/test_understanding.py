@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from bench.nlu_report import score
-from tests.stack import ROOT, model_path
+from harness.stack import ROOT, model_path
 
 pytestmark = pytest.mark.e2e
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from actions.taxonomy import CancerTaxonomy
-from tests.stack import ROOT
+from harness.stack import ROOT
 
 TAXONOMY = CancerTaxonomy.load(ROOT / "data" / "cancer_types.yml")
 

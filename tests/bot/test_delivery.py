@@ -15,9 +15,9 @@ from bot import delivery, webchat
 from bot.rasa_client import Reply
 from bot.telegram_channel import TelegramChannel
 from contentlib import ContentStore
+from harness.stack import ROOT
 from outbox import Outbox, create_engine, upgrade
 from reception.bot_client import BotClient, DeliveryFailed
-from tests.stack import ROOT
 
 TOKEN = "shared-reception-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.conversation import Conversation
 from bot.rasa_client import WEBHOOK_PATH, Answer, Button, RasaClient, RasaUnavailable, Reply
-from tests.stack import free_port
+from harness.stack import free_port
 
 
 class FakeRasa:

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.safety import Danger, SafetyFilter, normalise
-from tests.stack import ROOT
+from harness.stack import ROOT
 
 SAFETY_FILE = ROOT / "content" / "safety.yml"
 FILTER = SafetyFilter.load(SAFETY_FILE)

@@ -18,9 +18,9 @@ from bot.safety import SafetyFilter
 from bot.settings import Settings
 from bot.telegram_channel import MESSAGES_QUEUE, UPDATES_QUEUE, TelegramChannel
 from contentlib import ContentStore
+from harness.stack import ROOT
+from harness.telegram_emulator import TelegramEmulator
 from outbox import Outbox, create_engine, upgrade
-from tests.stack import ROOT
-from tests.telegram_emulator import TelegramEmulator
 from tests.waiting import until
 
 TOKEN = "525252:channel-test-token"

@@ -7,7 +7,7 @@ from typing import Any
 
 from contentlib import ContentStore
 from contentlib.markdown import to_telegram_html
-from tests.telegram_emulator import TelegramEmulator
+from harness.telegram_emulator import TelegramEmulator
 
 REPLY_TIMEOUT = 60
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.stack import Stack
+from harness.stack import Stack
 
 
 def tickets_of(reception_api: httpx.Client, chat_id: int) -> list[dict]:

@@ -15,7 +15,7 @@ from bot.conversation import Conversation
 from bot.rasa_client import RasaClient
 from bot.safety import SafetyFilter
 from contentlib import ContentStore
-from tests.stack import Stack
+from harness.stack import Stack
 
 pytestmark = pytest.mark.e2e
 

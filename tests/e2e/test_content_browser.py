@@ -14,9 +14,9 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from contentlib import ContentStore
 from contentlib.faq import load_topic
+from harness.stack import Stack
+from harness.telegram_emulator import TelegramEmulator
 from tests.e2e.patient import Patient
-from tests.stack import Stack
-from tests.telegram_emulator import TelegramEmulator
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 pytest_plugins = ["tests.browser"]

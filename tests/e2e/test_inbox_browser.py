@@ -14,8 +14,8 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from contentlib import ContentStore
-from tests.stack import Stack
-from tests.telegram_emulator import TelegramEmulator
+from harness.stack import Stack
+from harness.telegram_emulator import TelegramEmulator
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 pytest_plugins = ["tests.browser"]  # the `browser` fixture, shared with the web chat test

@@ -16,10 +16,10 @@ import httpx
 import pytest
 
 from contentlib import ContentStore
+from harness.stack import Stack
+from harness.telegram_emulator import TelegramEmulator
 from tests.e2e.patient import Patient
 from tests.e2e.stored import tickets_of
-from tests.stack import Stack
-from tests.telegram_emulator import TelegramEmulator
 
 pytestmark = pytest.mark.e2e
 

@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from contentlib import ContentStore
+from harness.stack import Stack
+from harness.telegram_emulator import TelegramEmulator
 from tests.e2e.patient import Patient
 from tests.e2e.stored import outbox_rows, tickets_of, tracker_rows
-from tests.stack import Stack
-from tests.telegram_emulator import TelegramEmulator
 
 pytestmark = pytest.mark.e2e
 

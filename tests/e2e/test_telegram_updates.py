@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from contentlib import ContentStore
+from harness.stack import Stack
+from harness.telegram_emulator import TelegramEmulator
 from tests.e2e.patient import Patient
-from tests.stack import Stack
-from tests.telegram_emulator import TelegramEmulator
 
 pytestmark = pytest.mark.e2e
 

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from contentlib import ContentStore
+from harness.stack import VENV_PYTHON, Service, Stack, free_port
+from harness.telegram_emulator import TelegramEmulator
 from tests.e2e.patient import Patient
-from tests.stack import VENV_PYTHON, Service, Stack, free_port
-from tests.telegram_emulator import TelegramEmulator
 
 pytestmark = pytest.mark.e2e
 

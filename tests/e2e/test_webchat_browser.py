@@ -10,7 +10,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from contentlib import ContentStore
 from contentlib.markdown import to_plain_text
-from tests.stack import Stack
+from harness.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 pytest_plugins = ["tests.browser"]  # the `browser` fixture, shared with the inbox test

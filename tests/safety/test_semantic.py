@@ -15,7 +15,7 @@ import yaml
 from bot.safety import SafetyFilter, ordinary_messages
 from contentlib import ContentStore
 from embeddings import SentenceEncoder
-from tests.stack import ROOT
+from harness.stack import ROOT
 
 HELD_OUT = Path(__file__).parent / "heldout.yml"
 ANNOTATION = re.compile(r"\[([^\]]*)\](?:\{[^}]*\}|\([^)]*\))")

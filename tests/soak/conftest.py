@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.stack import Stack
-from tests.telegram_emulator import TelegramEmulator
+from harness.stack import Stack
+from harness.telegram_emulator import TelegramEmulator
 
 SOAK_TOKEN = "737373:soak-test-token"
 

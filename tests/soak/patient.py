@@ -14,7 +14,7 @@ from typing import Any
 
 from contentlib import ContentStore
 from contentlib.markdown import to_telegram_html
-from tests.telegram_emulator import TelegramEmulator
+from harness.telegram_emulator import TelegramEmulator
 
 STEP_TIMEOUT = 300
 

@@ -16,9 +16,9 @@ import httpx
 import pytest
 
 from contentlib import ContentStore
+from harness.stack import Stack
+from harness.telegram_emulator import TelegramEmulator
 from tests.soak.patient import SoakPatient
-from tests.stack import Stack
-from tests.telegram_emulator import TelegramEmulator
 
 pytestmark = pytest.mark.soak
 

@@ -41,6 +41,46 @@ review: 2030-01-01
 ---
 Patients can park in the **visitors' car park** at the main entrance.
 """
+# Every topic exists in every language: the editors add it in French and Dutch too.
+PARKING_IN = {
+    "en": PARKING,
+    "fr": """\
+---
+id: parking
+title: Où puis-je me garer ?
+examples:
+  - ou est ce que je peux me garer
+  - il y a un parking à l'hôpital ?
+  - combien coute le parking du centre
+  - je peux laisser ma voiture chez vous
+  - où se garent les visiteurs
+  - y a-t-il un parking pour les patients
+  - des places de parking près de l'entrée ?
+  - ou mettre ma voiture quand je viens en consultation
+related: []
+review: 2030-01-01
+---
+Les patients peuvent se garer au **parking visiteurs**, à l'entrée principale.
+""",
+    "nl": """\
+---
+id: parking
+title: Waar kan ik parkeren?
+examples:
+  - waar kan ik mijn auto parkeren
+  - is er een parking aan het ziekenhuis
+  - hoeveel kost parkeren bij jullie
+  - mag ik mijn wagen bij u laten staan
+  - waar parkeren bezoekers
+  - is er een parking voor patiënten
+  - zijn er parkeerplaatsen dicht bij de ingang
+  - waar zet ik mijn auto als ik op raadpleging kom
+related: []
+review: 2030-01-01
+---
+Patiënten kunnen parkeren op de **bezoekersparking** aan de hoofdingang.
+""",
+}
 
 
 def running(stack: Stack) -> dict[str, int]:
@@ -113,8 +153,11 @@ def test_a_new_topic_is_answered_after_publishing_and_conversations_carry_on(
     assert in_form.texts() == [in_form.seen("ask_care_stage")]
     original_model = rasa_model(stack)
     processes = running(stack)
-    topic = stack.content_dir / "en" / "faq" / "parking.md"
-    topic.write_text(PARKING)
+    topics = {
+        stack.content_dir / lang / "faq" / "parking.md": text for lang, text in PARKING_IN.items()
+    }
+    for topic, text in topics.items():
+        topic.write_text(text)
     try:
         said = published(stack)
         trained = re.findall(
@@ -137,7 +180,8 @@ def test_a_new_topic_is_answered_after_publishing_and_conversations_carry_on(
         newcomer.says("where can I park my car")
         assert newcomer.texts() == [newcomer.answer("parking")]
     finally:
-        topic.unlink(missing_ok=True)
+        for topic in topics:
+            topic.unlink(missing_ok=True)
         said = published(stack)
         assert original_model in said[-2], said
     assert rasa_model(stack) == original_model

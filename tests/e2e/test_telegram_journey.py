@@ -11,10 +11,11 @@ import httpx
 import pytest
 
 from contentlib import ContentStore
+from contentlib.markdown import to_telegram_html
+from harness.stack import Stack
+from harness.telegram_emulator import TelegramEmulator
 from tests.e2e.patient import Patient
 from tests.e2e.stored import stored_words, tickets_of, tracker_rows
-from tests.stack import Stack
-from tests.telegram_emulator import TelegramEmulator
 
 pytestmark = pytest.mark.e2e
 
@@ -127,7 +128,13 @@ def test_emergency_words_get_the_emergency_number_first(patient: Patient) -> Non
     ]
     assert "112" in patient.texts()[0]
     patient.says("je veux mourir")
-    assert "1813" in patient.texts()[0]
+    in_french = to_telegram_html(patient.content.text("emergency_distress", "fr"))
+    assert patient.texts() == [
+        in_french,
+        patient.seen("emergency_distress"),
+        patient.seen("emergency_continue"),
+    ]
+    assert "0800 32 123" in patient.texts()[0] and "02 648 40 14" in patient.texts()[1]
     patient.says("breast cancer")
     assert patient.texts() == [patient.seen("ask_care_stage")]
 

@@ -129,6 +129,8 @@ class Conversation:
         if not replies:
             logger.error("rasa gave no reply in a %s conversation", _channel(sender_id))
             return [self.notice("service_unavailable", spoken)]
+        if answer is None:
+            return replies
         return replies + self.switch_offer(sender_id, spoken, written)
 
     def emergency(self, danger: Danger, spoken: str, written: str | None) -> list[Reply]:

@@ -6,19 +6,17 @@ held-out splits of every language. The figures are printed for the closing repor
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 import yaml
 
-from bot.safety import SafetyFilter, ordinary_messages
+from bot.safety import ANNOTATION, SafetyFilter, ordinary_messages
 from contentlib import ContentStore
 from embeddings import SentenceEncoder
 from harness.stack import ROOT
 
 HELD_OUT = Path(__file__).parent / "heldout.yml"
-ANNOTATION = re.compile(r"\[([^\]]*)\](?:\{[^}]*\}|\([^)]*\))")
 MIN_RECALL = 1.0
 MAX_ORDINARY_FALSE_ALARMS = 0.05
 

@@ -22,6 +22,8 @@ REMEMBERED_CONVERSATIONS = 10_000
 
 # Forget what the bot itself keeps of a conversation (its outbox), given its sender id.
 Forget = Callable[[str], Awaitable[None]]
+# Send replies to the patient at once, before the rest of the answer is ready.
+SendNow = Callable[[list[Reply]], Awaitable[None]]
 
 
 async def _forget_nothing(sender_id: str) -> None:
@@ -84,13 +86,16 @@ class Conversation:
         chat_type: str = "private",
         message_id: str | None = None,
         redelivered: bool = False,
+        send_now: SendNow | None = None,
     ) -> list[Reply]:
         """Return the assistant's replies: emergency help first, then Rasa's answer.
 
         Emergency words get the emergency numbers and nothing else; a message that only
         sounds like danger gets them before Rasa's answer, so a false alarm costs a sentence.
-        When the patient's data was just erased, the bot forgets its own copy of the
-        conversation too, before the confirmation is sent.
+        A channel that can send at once passes `send_now`: the numbers then leave before Rasa
+        is asked, and a slow or unreachable Rasa never holds them up. When the patient's data
+        was just erased, the bot forgets its own copy of the conversation too, before the
+        confirmation is sent.
         """
         spoken = self.languages.get(sender_id) or self.content.language_or_default(language)
         written = self.detector.detect(message) if self.detector else None
@@ -101,9 +106,14 @@ class Conversation:
                 *self.emergency(danger, spoken, written),
                 self.notice("emergency_continue", spoken),
             ]
+        alarm: list[Reply] = []
         sounds_like = await asyncio.to_thread(self.safety.check_meaning, message)
         if sounds_like is not None:
             logger.info("a message sounding like danger in a %s conversation", _channel(sender_id))
+            alarm = self.emergency(sounds_like, spoken, written)
+            if send_now is not None:
+                await send_now(alarm)
+                alarm = []
         metadata = {"chat_type": chat_type}
         if language:
             metadata["language"] = language
@@ -118,8 +128,7 @@ class Conversation:
         if answer is not None and answer.language:
             self.languages.set(sender_id, answer.language)
             spoken = answer.language
-        if sounds_like is not None:
-            replies = [*self.emergency(sounds_like, spoken, written), *replies]
+        replies = [*alarm, *replies]
         if answer is not None and answer.erase_conversation:
             await self.forget(sender_id)
             self.languages.forget(sender_id)

@@ -234,13 +234,23 @@ class TelegramChannel:
         async with self._chat_limits[chat.id]:
             with contextlib.suppress(TelegramError):
                 await chat.send_action(ChatAction.TYPING)
+            message_id = f"telegram-update-{update.update_id}"
+
+            async def send_now(replies: list[Reply]) -> None:
+                # Stored at once, ahead of the update's other replies; the key keeps a
+                # redelivered update from sending them twice.
+                await self.outbox.put_many(
+                    await self.messages_for(chat.id, replies, key=f"{message_id}:first")
+                )
+
             replies = await self.conversation.respond(
                 sender_id(update),
                 message,
                 language(update),
                 chat.type,
-                message_id=f"telegram-update-{update.update_id}",
+                message_id=message_id,
                 redelivered=_redelivered.get(),
+                send_now=send_now,
             )
             await self.deliver(chat.id, replies)
 

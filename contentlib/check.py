@@ -1,10 +1,11 @@
 """Check the editors' content before it goes live.
 
-    python -m contentlib.check [--content content]
+    python -m contentlib.check [--content content] [--nlu nlu]
 
 Prints one line per problem, `path:line: what is wrong — what to do`, and exits with 1 when
 there is any error. A warning (a review date that has passed) is printed, but does not fail.
-content/README.md explains every message to editors.
+content/README.md explains every message to editors. The NLU examples of each language are
+compared with English's too (see contentlib/intents.py).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import jinja2.meta
 import jinja2.nodes
 import yaml
 
-from contentlib import markdown, questions
+from contentlib import intents, markdown, questions
 from contentlib.faq import FRONT_MATTER_FENCE, FrontMatterError, split_front_matter
 from contentlib.store import (
     DEFAULT_LANGUAGE,
@@ -99,12 +100,12 @@ class Checker:
 
     root: Path
     today: dt.date
+    nlu: Path | None = None
     problems: list[Problem] = field(default_factory=list)
 
     def report(self, path: Path, line: int, what: str, todo: str, warning: bool = False) -> None:
         """Note one problem."""
-        shown = path.resolve().relative_to(self.root.resolve().parent)
-        self.problems.append(Problem(str(shown), line, what, todo, warning))
+        self.problems.append(Problem(self.shown(path), line, what, todo, warning))
 
     def run(self) -> list[Problem]:
         """Check everything; return the problems in file and line order."""
@@ -130,6 +131,9 @@ class Checker:
                 if topic.answer is not None:
                     self.check_text(topic.answer, facts, known, "shorten it, or split the topic")
             self.check_examples(topics[language])
+        if self.nlu is not None and self.nlu.is_dir():
+            for gap in intents.gaps(self.nlu):
+                self.report(gap.path, gap.line, gap.what, gap.todo)
         return sorted(set(self.problems))
 
     def read_yaml(self, path: Path) -> Any:
@@ -253,8 +257,10 @@ class Checker:
             )
 
     def shown(self, path: Path) -> str:
-        """A path as the checker prints it."""
-        return str(path.resolve().relative_to(self.root.resolve().parent))
+        """A path as the checker prints it: from the folder that holds content/, if it can."""
+        resolved = path.resolve()
+        base = self.root.resolve().parent
+        return str(resolved.relative_to(base) if resolved.is_relative_to(base) else resolved)
 
     def check_topic(self, topic: Topic, known: set[str]) -> None:
         """Check the front matter fields of one topic."""
@@ -495,9 +501,10 @@ def _use(text: Text) -> str:
     return f"use {facts}" + (f", or {own}" if own else "")
 
 
-def check(root: Path, today: dt.date | None = None) -> list[Problem]:
-    """Check a content folder; return its problems, errors and warnings, in file order."""
-    return Checker(root, today or dt.date.today()).run()
+def check(root: Path, today: dt.date | None = None, nlu: Path | None = None) -> list[Problem]:
+    """Check a content folder (and the NLU examples in `nlu`, if given); return the problems,
+    errors and warnings, in file order."""
+    return Checker(root, today or dt.date.today(), nlu).run()
 
 
 def summary(problems: list[Problem]) -> str:
@@ -514,8 +521,9 @@ def main(argv: list[str] | None = None) -> int:
     """Check the content folder from the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--content", type=Path, default=Path("content"))
+    parser.add_argument("--nlu", type=Path, default=Path("nlu"))
     args = parser.parse_args(argv)
-    problems = check(args.content)
+    problems = check(args.content, nlu=args.nlu)
     for problem in problems:
         print(problem)
     print(summary(problems))

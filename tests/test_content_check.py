@@ -380,3 +380,49 @@ def test_a_message_written_twice(root: Path) -> None:
         "content/en/messages.yml:7: the message 'ask_record' is written twice — keep one: the "
         "other is at content/en/messages.yml:6"
     ]
+
+
+NLU_EN = """\
+version: "3.1"
+nlu:
+  - intent: greet
+    examples: |
+      - hello
+      - good morning
+      - hi there
+  - intent: thank
+    examples: |
+      - thanks
+      - thank you
+"""
+NLU_FR = """\
+version: "3.1"
+nlu:
+  - intent: greet
+    examples: |
+      - bonjour
+  - intent: bye_bye
+    examples: |
+      - au revoir
+"""
+
+
+def test_every_intent_has_as_many_examples_in_each_language(root: Path) -> None:
+    nlu = root.parent / "nlu"
+    for language, text in {"en": NLU_EN, "fr": NLU_FR, "nl": NLU_EN}.items():
+        (nlu / language).mkdir(parents=True)
+        (nlu / language / "smalltalk.yml").write_text(text)
+    problems = [str(problem) for problem in check.check(root, TODAY, nlu)]
+    assert problems == [
+        "nlu/fr/smalltalk.yml:1: the intent 'thank' has no examples — write at least 2, in this "
+        "language's words, like those in nlu/en/smalltalk.yml:8",
+        "nlu/fr/smalltalk.yml:3: the intent 'greet' has 1 examples; English has 3 "
+        "(nlu/en/smalltalk.yml:3) — add at least 2 more ways patients say this",
+        "nlu/fr/smalltalk.yml:6: the intent 'bye_bye' does not exist in English — remove it, or "
+        "add it to nlu/en first",
+    ]
+
+
+def test_the_repositorys_nlu_examples_cover_every_language() -> None:
+    problems = check.check(ROOT / "content", nlu=ROOT / "nlu")
+    assert [str(p) for p in problems if not p.warning] == []

@@ -14,10 +14,11 @@ from aiohttp.test_utils import TestServer
 
 from bot.conversation import Conversation
 from bot.rasa_client import WEBHOOK_PATH, RasaClient
-from bot.safety import SafetyFilter
+from bot.safety import SAFE, Danger, SafetyFilter, SemanticDetector
 from bot.settings import Settings
 from bot.telegram_channel import MESSAGES_QUEUE, UPDATES_QUEUE, TelegramChannel
 from contentlib import ContentStore
+from embeddings import SentenceEncoder
 from harness.stack import ROOT
 from harness.telegram_emulator import TelegramEmulator
 from outbox import Outbox, create_engine, upgrade
@@ -28,16 +29,22 @@ CHAT_ID = 52_001
 
 
 class FakeRasa:
-    """Answers every message with two replies, and records what it received."""
+    """Answers every message with two replies, and records what it received.
+
+    Clearing `answering` holds every answer back until it is set again (a slow Rasa).
+    """
 
     def __init__(self) -> None:
-        """Start with nothing received."""
+        """Start with nothing received, answering at once."""
         self.received: list[dict[str, Any]] = []
+        self.answering = asyncio.Event()
+        self.answering.set()
 
     async def webhook(self, request: web.Request) -> web.Response:
         """Record the message and answer it."""
         body = await request.json()
         self.received.append(body)
+        await self.answering.wait()
         return web.json_response(
             [
                 {"recipient_id": body["sender"], "text": f"**Got** {body['message']}"},
@@ -96,11 +103,12 @@ async def start_channel(
         instance_name="bot-under-test",
     )
 
-    async def start() -> TelegramChannel:
+    async def start(with_safety: SafetyFilter = safety) -> TelegramChannel:
         engine = create_engine(settings.database_url)
         await upgrade(engine)
         session = aiohttp.ClientSession()
-        conversation = Conversation(RasaClient(settings.rasa_url, session), content, safety)
+        rasa_client = RasaClient(settings.rasa_url, session)
+        conversation = Conversation(rasa_client, content, with_safety)
         channel = TelegramChannel(settings, conversation, Outbox(engine, settings.instance_name))
         await channel.start()
         started.append((channel, engine, session))
@@ -159,6 +167,49 @@ async def test_emergency_words_never_reach_rasa(
     await until(lambda: len(telegram.texts(CHAT_ID, after=mark)) == 2)
     assert "112" in telegram.texts(CHAT_ID, after=mark)[0]
     assert rasa[0].received == []
+
+
+async def test_a_message_that_sounds_like_danger_gets_help_before_rasa_answers(
+    start_channel: Callable[..., Any],
+    telegram: TelegramEmulator,
+    rasa: tuple[FakeRasa, str],
+    safety: SafetyFilter,
+) -> None:
+    """The semantic layer's emergency numbers leave at once, however long Rasa takes."""
+    encoder = SentenceEncoder()
+    examples = {
+        Danger.DISTRESS.value: [
+            "I don't want to live any more",
+            "I want to end it all",
+            "there is no point in going on",
+        ],
+        Danger.MEDICAL.value: [
+            "my husband collapsed and is not breathing",
+            "crushing pain in my chest",
+            "she is bleeding heavily and won't wake up",
+        ],
+        SAFE: [
+            "how much does a second opinion cost",
+            "where do I send my scans",
+            "my cancer came back last spring",
+        ],
+    }
+    semantic = SemanticDetector(encoder, {k: encoder.encode(v) for k, v in examples.items()})
+    channel = await start_channel(SafetyFilter(safety.patterns, semantic))
+    fake = rasa[0]
+    fake.answering.clear()
+    mark = telegram.mark()
+    await channel.receive(text_update(900_020, "honestly I see no reason to keep on living"))
+    await until(lambda: len(telegram.texts(CHAT_ID, after=mark)) >= 1)
+    [help_first] = telegram.texts(CHAT_ID, after=mark)
+    assert "112" in help_first
+    await until(lambda: len(fake.received) == 1)  # asked, and still thinking
+    fake.answering.set()
+    await until(lambda: len(telegram.texts(CHAT_ID, after=mark)) == 3)
+    assert telegram.texts(CHAT_ID, after=mark)[1:] == [
+        "<b>Got</b> honestly I see no reason to keep on living",
+        "Anything else?",
+    ]
 
 
 async def test_replies_wait_out_a_telegram_outage_in_order(

@@ -10,6 +10,7 @@ worker sends those, in order per chat, waiting out Telegram's `RetryAfter` and o
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -235,14 +236,11 @@ class TelegramChannel:
             with contextlib.suppress(TelegramError):
                 await chat.send_action(ChatAction.TYPING)
             message_id = f"telegram-update-{update.update_id}"
-
-            async def send_now(replies: list[Reply]) -> None:
-                # Stored at once, ahead of the update's other replies; the key keeps a
-                # redelivered update from sending them twice.
-                await self.outbox.put_many(
-                    await self.messages_for(chat.id, replies, key=f"{message_id}:first")
-                )
-
+            # What must leave before Rasa answers is stored at once, ahead of the update's other
+            # replies; the key keeps a redelivered update from sending it twice.
+            send_now = functools.partial(
+                self.deliver, chat.id, key=f"{message_id}:first", at_once=True
+            )
             replies = await self.conversation.respond(
                 sender_id(update),
                 message,
@@ -254,11 +252,18 @@ class TelegramChannel:
             )
             await self.deliver(chat.id, replies)
 
-    async def deliver(self, chat_id: int, replies: Sequence[Reply], key: str | None = None) -> None:
-        """Queue replies for a chat: with the update being processed, or at once (with a key)."""
+    async def deliver(
+        self,
+        chat_id: int,
+        replies: Sequence[Reply],
+        key: str | None = None,
+        at_once: bool = False,
+    ) -> None:
+        """Queue replies for a chat: stored with the update being processed when it is done,
+        or at once (outside an update, or when asked)."""
         jobs = await self.messages_for(chat_id, replies, key)
         collecting = _replies.get()
-        if collecting is not None:
+        if collecting is not None and not at_once:
             collecting.extend(jobs)
         else:
             await self.outbox.put_many(jobs)

@@ -7,6 +7,7 @@ reports each gap as `nlu/<lang>/<file>:<line>` with what to add.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,10 +48,11 @@ def intents_of(folder: Path) -> dict[str, Intent]:
                 continue
             count = sum(1 for line in examples.value.splitlines() if line.strip().startswith("-"))
             earlier = found.get(name.value)
-            if earlier:
-                count += earlier.examples
-            line = earlier.line if earlier else name.start_mark.line + 1
-            found[name.value] = Intent(name.value, earlier.path if earlier else path, line, count)
+            found[name.value] = (
+                dataclasses.replace(earlier, examples=earlier.examples + count)
+                if earlier
+                else Intent(name.value, path, name.start_mark.line + 1, count)
+            )
     return found
 
 

@@ -14,15 +14,17 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot import webchat
 from bot.rasa_client import Reply
-from bot.telegram_channel import TelegramChannel
 from outbox import NewJob, Outbox
+
+if TYPE_CHECKING:
+    from bot.telegram_channel import TelegramChannel
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,8 @@
 
 Either way an update is stored in the outbox before Telegram is told it arrived (the next
 poll's offset, or the webhook's 200), so an update is never lost between the two, and its
-update_id makes a second delivery of it harmless.
+update_id makes a second delivery of it harmless. It is stored as Telegram sent it, on its
+chat's lane, and parsed only when it is processed.
 """
 
 from __future__ import annotations
@@ -12,21 +13,59 @@ import contextlib
 import hmac
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 
 from bot.delivery import failure
-from bot.telegram_channel import TelegramChannel, seconds
-from outbox import Backoff
+from bot.telegram_sending import lane_of_chat, seconds
+from outbox import Backoff, Outbox
+
+if TYPE_CHECKING:
+    from bot.telegram_channel import TelegramChannel
 
 logger = logging.getLogger(__name__)
 
+UPDATES_QUEUE = "telegram_updates"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_BYTES = 1024 * 1024
 READ_MARGIN = 10  # seconds a long poll may take beyond its timeout
+
+
+def origin_of(data: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The chat and the sender of an update as Telegram sent it, read without parsing it
+    (so that even an update the library cannot read has its chat); either may be missing."""
+    for value in data.values():
+        if not isinstance(value, dict):
+            continue
+        message = value.get("message")
+        chat = value.get("chat") or (message.get("chat") if isinstance(message, dict) else None)
+        user = value.get("from") or value.get("user")
+        return (chat if isinstance(chat, dict) else None, user if isinstance(user, dict) else None)
+    return None, None
+
+
+def lane_of_update(data: dict[str, Any]) -> str:
+    """The chat an update belongs to (updates without a chat share their sender's lane)."""
+    chat, user = origin_of(data)
+    if chat is not None and "id" in chat:
+        return lane_of_chat(chat["id"])
+    if user is not None and "id" in user:
+        return f"telegram:user:{user['id']}"
+    return "telegram:other"
+
+
+async def store_update(outbox: Outbox, data: dict[str, Any]) -> bool:
+    """Store one update as Telegram sent it; False if it was stored before (a duplicate)."""
+    update_id = data.get("update_id")
+    if not isinstance(update_id, int) or isinstance(update_id, bool):
+        raise ValueError("an update needs an integer update_id")
+    _, new = await outbox.put_new(UPDATES_QUEUE, lane_of_update(data), data, key=str(update_id))
+    if not new:
+        logger.info("duplicate telegram update dropped")
+    return new
 
 
 @dataclass

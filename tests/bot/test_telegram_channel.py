@@ -16,7 +16,9 @@ from bot.conversation import Conversation
 from bot.rasa_client import WEBHOOK_PATH, RasaClient
 from bot.safety import SAFE, Danger, SafetyFilter, SemanticDetector
 from bot.settings import Settings
-from bot.telegram_channel import MESSAGES_QUEUE, UPDATES_QUEUE, TelegramChannel
+from bot.telegram_channel import TelegramChannel
+from bot.telegram_intake import UPDATES_QUEUE
+from bot.telegram_sending import MESSAGES_QUEUE
 from contentlib import ContentStore
 from embeddings import SentenceEncoder
 from harness.stack import ROOT

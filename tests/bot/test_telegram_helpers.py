@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.buttons import CallbackPayloads
-from bot.telegram_channel import chunks, file_url_for
+from bot.telegram_channel import file_url_for
+from bot.telegram_sending import chunks
 from outbox import Outbox, create_engine, upgrade
 
 

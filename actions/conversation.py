@@ -13,7 +13,7 @@ from rasa_sdk.events import (
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.request_form import REQUEST_SLOTS, unfinished_request
+from actions.request_form import FORM, unfinished_request
 from actions.services import (
     button,
     content,
@@ -168,7 +168,7 @@ class ActionRecordDecline(Action):
     ) -> list[EventType]:
         """Explain what remains possible without consent."""
         say(dispatcher, tracker, "consent_declined", buttons=menu_buttons(tracker))
-        return [SlotSet("consent", "declined"), *(SlotSet(slot, None) for slot in REQUEST_SLOTS)]
+        return [SlotSet("consent", "declined"), *(SlotSet(slot, None) for slot in FORM.slots)]
 
 
 class ActionPrivacyNotice(Action):

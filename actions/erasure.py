@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.handoff import channel_of
-from actions.request_form import REQUEST_SLOTS
+from actions.request_form import FORM
 from actions.services import button, courier, payload, say
 
 logger = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class ActionWithdrawConsent(Action):
         return [
             SlotSet("requested_slot", None),
             SlotSet("consent", "declined"),
-            *(SlotSet(slot, None) for slot in REQUEST_SLOTS),
+            *(SlotSet(slot, None) for slot in FORM.slots),
         ]
 
 

@@ -14,10 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.reception_client import ReceptionUnavailable
-from actions.request_form import (
-    EMAIL_SKIPPED,
-    RECORD_ITEMS,
-)
+from actions.request_form import FORM, ticket_answers
 from actions.services import content, courier, language_of, reception, say, taxonomy, text
 from contentlib import Markdown
 from contentlib.markdown import to_plain_text
@@ -26,12 +23,7 @@ logger = logging.getLogger(__name__)
 
 FORM_NAME = "request_form"
 CHANNELS = ("telegram", "webchat")
-LABEL_GROUPS = {
-    "cancer_type": "cancer_types",
-    "care_stage": "care_stages",
-    "residence": "residences",
-    "record_status": "record_states",
-}
+LABEL_GROUPS = FORM.labels_by_entity()
 
 
 def channel_of(sender_id: str) -> tuple[str, str]:
@@ -92,36 +84,18 @@ def transcript(tracker: Tracker) -> list[dict[str, str]]:
     return lines
 
 
-def records_of(tracker: Tracker) -> dict[str, str]:
-    """The records checklist: each item's state, for the items answered so far."""
-    return {
-        item: state
-        for item in RECORD_ITEMS
-        if (state := tracker.get_slot(f"records_{item}")) is not None
-    }
-
-
 def ticket_from(tracker: Tracker, kind: str) -> dict[str, Any]:
     """Build the ticket reception receives from what the conversation knows."""
     cancer_type = taxonomy().get(tracker.get_slot("cancer_type") or "")
     if kind == "request" and cancer_type is None:
         cancer_type = taxonomy().get("not_sure")
     channel, address = channel_of(tracker.sender_id)
-    email = tracker.get_slot("email")
     return {
         "kind": kind,
+        **ticket_answers(tracker),
         "cancer_type": cancer_type.id if cancer_type else None,
         "department": cancer_type.department if cancer_type else None,
-        "stage": tracker.get_slot("care_stage"),
-        "residence": tracker.get_slot("residence"),
-        "records": records_of(tracker),
         "language": language_of(tracker),
-        "contact": {
-            "name": tracker.get_slot("contact_name"),
-            "phone": tracker.get_slot("phone"),
-            "email": None if email in (None, EMAIL_SKIPPED) else email,
-            "preferred_time": tracker.get_slot("preferred_time"),
-        },
         "channel": channel,
         "channel_address": address,
         "transcript": transcript(tracker),

@@ -1,9 +1,14 @@
-"""The request form: what the patient is asked, how answers are read and checked, and changes."""
+"""The request form: how each kind of question is asked, read, checked and read back.
+
+The questions themselves are declared in data/request_form.yml (see `requestform`): their
+slots, content keys, choices and where the ticket takes them. This module holds one class per
+kind of question, the ask action of each slot, the form's validation action, and the steps
+that go back or change an answer.
+"""
 
 from __future__ import annotations
 
 import re
-from abc import ABC, abstractmethod
 from typing import Any
 
 import phonenumbers
@@ -24,33 +29,11 @@ from actions.services import (
     taxonomy,
     text,
 )
+from contentlib import Markdown
+from requestform import Question, declared
 
-RECORD_ITEMS = ("reports", "imaging", "pathology", "blood")
-RECORD_SLOTS = tuple(f"records_{item}" for item in RECORD_ITEMS)
-RECORD_STATES = ("have", "requested", "not_yet")
-CARE_STAGES = ("just_diagnosed", "in_treatment", "recurrence", "after_treatment")
-RESIDENCES = ("belgium", "abroad")
-REQUEST_SLOTS = (
-    "cancer_type",
-    "care_stage",
-    "residence",
-    *RECORD_SLOTS,
-    "contact_name",
-    "phone",
-    "email",
-    "preferred_time",
-    "request_confirmed",
-)
-FIELDS = {
-    "cancer_type": ("cancer_type",),
-    "care_stage": ("care_stage",),
-    "residence": ("residence",),
-    "records": RECORD_SLOTS,
-    "name": ("contact_name",),
-    "phone": ("phone",),
-    "email": ("email",),
-    "preferred_time": ("preferred_time",),
-}
+FORM = declared()
+
 EMAIL_SKIPPED = "skipped"
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 # How patients introduce their name, in English, French and Dutch; what follows is the name.
@@ -102,7 +85,7 @@ def unfinished_request(tracker: Tracker) -> bool:
         tracker.get_slot("consent") == "given"
         and not tracker.get_slot("ticket_reference")
         and not tracker.get_slot("handed_over")
-        and any(tracker.get_slot(slot) is not None for slot in REQUEST_SLOTS)
+        and any(tracker.get_slot(slot) is not None for slot in FORM.slots)
     )
 
 
@@ -120,238 +103,310 @@ def display_phone(e164: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
-def record_buttons(tracker: Tracker) -> list[Button]:
-    """Have it, asked for it, not yet."""
-    return [
-        button(
-            tracker, f"record_states.{state}", payload("inform_record_status", record_status=state)
-        )
-        for state in RECORD_STATES
-    ]
-
-
-def choice_buttons(
-    tracker: Tracker, group: str, intent: str, slot: str, values: tuple[str, ...]
-) -> list[Button]:
-    """One button per allowed value of a categorical answer."""
-    return [
-        button(tracker, f"{group}.{value}", payload(intent, **{slot: value})) for value in values
-    ]
-
-
-def cancer_type_buttons(tracker: Tracker) -> list[Button]:
-    """One button per cancer-type group, plus "not sure"."""
-    return [
-        button(
-            tracker, f"cancer_types.{type_id}", payload("inform_cancer_type", cancer_type=type_id)
-        )
-        for type_id in taxonomy().ids
-    ]
-
-
-def summary_buttons(tracker: Tracker) -> list[Button]:
-    """Send the request, or change one of its answers."""
-    return [
-        button(tracker, "confirm.send", payload("affirm")),
-        *(
-            button(tracker, f"change.{field}", payload("change_answer", field=field))
-            for field in FIELDS
-        ),
-    ]
-
-
 def label(tracker: Tracker, group: str, value: Any) -> str:
     """The patient-facing name of a stored value."""
     return text(tracker, f"{group}.{value}")
 
 
-def summary_variables(tracker: Tracker) -> dict[str, str]:
-    """Every answer of the request, as the patient should read it back."""
-    records = "; ".join(
-        text(
+class Kind:
+    """How one kind of question is asked, read, checked and shown: free text by default."""
+
+    def ask(self, question: Question, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        """Send the question (after its introduction, if it has one), with its buttons."""
+        if question.before:
+            say(dispatcher, tracker, question.before)
+        say(
+            dispatcher,
+            tracker,
+            question.ask,
+            buttons=self.buttons(question, tracker),
+            **self.ask_variables(question, tracker),
+        )
+
+    def buttons(self, question: Question, tracker: Tracker) -> list[Button]:
+        """The question's buttons: a skip button if the answer may be skipped."""
+        return [button(tracker, question.skip, payload("skip"))] if question.skip else []
+
+    def ask_variables(self, question: Question, tracker: Tracker) -> dict[str, str]:
+        """What the question's message says besides its own words."""
+        return {}
+
+    def extract(self, question: Question, answer: str, tracker: Tracker) -> Any:
+        """Read the answer from the patient's message, which answers this question."""
+        return answer.strip()
+
+    def check(self, question: Question, value: Any, tracker: Tracker) -> Any:
+        """The answer as it is kept, or None if it is not acceptable."""
+        answer = str(value or "").strip()
+        if not answer or len(answer) > (question.max_length or len(answer)):
+            return None
+        return answer
+
+    def note(
+        self, question: Question, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> None:
+        """Say what the declaration adds after this answer, if anything."""
+        if key := question.notes.get(value):
+            say(dispatcher, tracker, key, **self.note_variables(question, tracker))
+
+    def note_variables(self, question: Question, tracker: Tracker) -> dict[str, str]:
+        """What the note after an answer says besides its own words."""
+        return {}
+
+    def shown(self, question: Question, value: Any, tracker: Tracker) -> str:
+        """The answer as the summary reads it back."""
+        return str(value)
+
+    def ticket_value(self, question: Question, value: Any) -> Any:
+        """The answer as reception receives it."""
+        return value
+
+
+class Choice(Kind):
+    """One of a few values, with a button each."""
+
+    def choices(self, question: Question) -> tuple[str, ...]:
+        """The values the patient can choose from."""
+        return question.values
+
+    def buttons(self, question: Question, tracker: Tracker) -> list[Button]:
+        """One button per allowed value."""
+        return [
+            button(
+                tracker,
+                f"{question.labels}.{value}",
+                payload(question.intent or "", **{question.entity or question.slot: value}),
+            )
+            for value in self.choices(question)
+        ]
+
+    def extract(self, question: Question, answer: str, tracker: Tracker) -> Any:
+        """The entity the NLU found, or "" (not understood)."""
+        return entity(tracker, question.entity or "") or ""
+
+    def check(self, question: Question, value: Any, tracker: Tracker) -> Any:
+        """One of the declared values."""
+        return value if value in question.values else None
+
+    def shown(self, question: Question, value: Any, tracker: Tracker) -> str:
+        """The value's name."""
+        return label(tracker, question.labels or "", value)
+
+
+class CancerType(Choice):
+    """Which cancer: a button per group of the taxonomy, or the patient's own words."""
+
+    def choices(self, question: Question) -> tuple[str, ...]:
+        """Every cancer-type group of the taxonomy, "not sure" included."""
+        return tuple(taxonomy().ids)
+
+    def extract(self, question: Question, answer: str, tracker: Tracker) -> Any:
+        """The first cancer type the NLU found that the taxonomy knows, or the words."""
+        found = (taxonomy().match(value) for value in entities(tracker, question.entity or ""))
+        return next((t.id for t in found if t), answer)
+
+    def check(self, question: Question, value: Any, tracker: Tracker) -> Any:
+        """A cancer type the taxonomy knows, from an id or the patient's own words."""
+        found = taxonomy().match(str(value or ""))
+        return None if found is None else found.id
+
+
+class Record(Choice):
+    """One item of the records checklist: have it, asked for it, not yet."""
+
+    def ask_variables(self, question: Question, tracker: Tracker) -> dict[str, str]:
+        """The item's name and what it contains."""
+        return {
+            "name": text(tracker, f"records.{question.item}.name"),
+            "contains": text(tracker, f"records.{question.item}.contains"),
+        }
+
+    def extract(self, question: Question, answer: str, tracker: Tracker) -> Any:
+        """The state the NLU found; a plain yes means "have it", a plain no "not yet"."""
+        state = entity(tracker, question.entity or "")
+        intent, _ = latest_intent(tracker)
+        if state is None and intent in ("affirm", "deny"):
+            state = "have" if intent == "affirm" else "not_yet"
+        return state or ""
+
+    def note(
+        self, question: Question, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> None:
+        """After the first "not yet", explain the patient's right to a copy of their records."""
+        super().note(question, value, dispatcher, tracker)
+        if value == "not_yet" and not any(
+            tracker.get_slot(other.slot) == "not_yet"
+            for other in FORM.of_kind("record")
+            if other.slot != question.slot
+        ):
+            say(dispatcher, tracker, "records_rights")
+
+    def note_variables(self, question: Question, tracker: Tracker) -> dict[str, str]:
+        """How to get the item."""
+        return {"how_to_get": text(tracker, f"records.{question.item}.how_to_get")}
+
+    def shown(self, question: Question, value: Any, tracker: Tracker) -> str:
+        """The item's name and its state."""
+        return text(
             tracker,
             "summary_record_line",
-            name=text(tracker, f"records.{item}.name"),
-            state=label(tracker, "record_states", tracker.get_slot(f"records_{item}")),
+            name=text(tracker, f"records.{question.item}.name"),
+            state=label(tracker, question.labels or "", value),
         )
-        for item in RECORD_ITEMS
-    )
-    email = tracker.get_slot("email")
-    return {
-        "cancer_type": label(tracker, "cancer_types", tracker.get_slot("cancer_type")),
-        "care_stage": label(tracker, "care_stages", tracker.get_slot("care_stage")),
-        "residence": label(tracker, "residences", tracker.get_slot("residence")),
-        "records_list": records,
-        "name": str(tracker.get_slot("contact_name")),
-        "phone": display_phone(str(tracker.get_slot("phone"))),
-        "email": email if email and email != EMAIL_SKIPPED else text(tracker, "summary_no_email"),
-        "preferred_time": str(tracker.get_slot("preferred_time")),
-    }
 
 
-class AskAction(Action, ABC):
-    """Ask one question of the form, with its buttons."""
+class Name(Kind):
+    """The patient's name, without "my name is"."""
 
-    @property
-    @abstractmethod
-    def slot(self) -> str:
-        """The slot this action asks for."""
+    def extract(self, question: Question, answer: str, tracker: Tracker) -> Any:
+        """The name, as the patient wrote it after any introduction."""
+        return NAME_PREFIX.sub("", answer).strip(" .!")
+
+    def check(self, question: Question, value: Any, tracker: Tracker) -> Any:
+        """A name that has letters, a sensible length, and is not a phone number."""
+        name = super().check(question, value, tracker)
+        if name is None or not re.search(r"[^\W\d_]", name):
+            return None
+        return None if parse_phone(name, settings().phone_region) else name
+
+
+class Phone(Kind):
+    """The number reception should call, kept in E.164 form."""
+
+    def check(self, question: Question, value: Any, tracker: Tracker) -> Any:
+        """A valid phone number."""
+        return parse_phone(str(value or ""), settings().phone_region)
+
+    def shown(self, question: Question, value: Any, tracker: Tracker) -> str:
+        """The number the way people write it."""
+        return display_phone(str(value))
+
+
+class Email(Kind):
+    """An e-mail address, which the patient may skip."""
+
+    def extract(self, question: Question, answer: str, tracker: Tracker) -> Any:
+        """The address, or a note that the patient skipped it."""
+        intent, _ = latest_intent(tracker)
+        return EMAIL_SKIPPED if intent in ("skip", "deny") else answer
+
+    def check(self, question: Question, value: Any, tracker: Tracker) -> Any:
+        """A well-formed address, lower-cased, or the choice to skip it."""
+        if value == EMAIL_SKIPPED:
+            return EMAIL_SKIPPED
+        found = EMAIL.search(str(value or ""))
+        return None if found is None else found.group(0).lower()
+
+    def shown(self, question: Question, value: Any, tracker: Tracker) -> str:
+        """The address, or that none was given."""
+        return text(tracker, "summary_no_email") if value == EMAIL_SKIPPED else str(value)
+
+    def ticket_value(self, question: Question, value: Any) -> Any:
+        """The address; nothing if the patient skipped it."""
+        return None if value == EMAIL_SKIPPED else value
+
+
+class Confirm(Kind):
+    """The request read back: a yes sends it, a change button clears one answer."""
+
+    def buttons(self, question: Question, tracker: Tracker) -> list[Button]:
+        """Send the request, or change one of its answers."""
+        return [
+            button(tracker, "confirm.send", payload("affirm")),
+            *(
+                button(tracker, f"change.{field}", payload("change_answer", field=field))
+                for field in FORM.fields
+            ),
+        ]
+
+    def ask_variables(self, question: Question, tracker: Tracker) -> dict[str, str]:
+        """Every answer of the request, one line each."""
+        return {"answers": Markdown("\n".join(f"- {line}" for line in summary_lines(tracker)))}
+
+    def extract(self, question: Question, answer: str, tracker: Tracker) -> Any:
+        """A yes sends the request; anything else asks again."""
+        intent, _ = latest_intent(tracker)
+        return intent == "affirm"
+
+    def check(self, question: Question, value: Any, tracker: Tracker) -> Any:
+        """Send only on a clear yes."""
+        return True if value is True else None
+
+
+KINDS: dict[str, Kind] = {
+    "free_text": Kind(),
+    "cancer_type": CancerType(),
+    "choice": Choice(),
+    "record": Record(),
+    "name": Name(),
+    "phone": Phone(),
+    "email": Email(),
+    "confirm": Confirm(),
+}
+
+
+def kind_of(question: Question) -> Kind:
+    """The code that asks, reads and checks a question."""
+    return KINDS[question.kind]
+
+
+def summary_lines(tracker: Tracker) -> list[str]:
+    """One line per answer, in the order of the form, as the patient should read it back."""
+    lines = []
+    for field, slots in FORM.fields.items():
+        shown = [
+            kind_of(question).shown(question, tracker.get_slot(question.slot), tracker)
+            for question in map(FORM.question, slots)
+        ]
+        lines.append(text(tracker, f"summary_lines.{field}", value=Markdown("; ".join(shown))))
+    return lines
+
+
+def ticket_answers(tracker: Tracker) -> dict[str, Any]:
+    """The form's answers where reception's API takes them: {"stage": …, "contact": {…}}.
+
+    A records item the patient has not answered yet is left out of the checklist.
+    """
+    answers: dict[str, Any] = {}
+    for question in FORM.questions:
+        if not question.ticket_path:
+            continue
+        *parents, leaf = question.ticket_path
+        place = answers
+        for parent in parents:
+            place = place.setdefault(parent, {})
+        value = tracker.get_slot(question.slot)
+        if value is None and question.kind == "record":
+            continue
+        place[leaf] = None if value is None else kind_of(question).ticket_value(question, value)
+    return answers
+
+
+class AskQuestion(Action):
+    """Ask one question of the form; one subclass per declared slot (see `ask_action`)."""
+
+    slot: str = ""
 
     def name(self) -> str:
         """Return the action's name in the domain."""
         return f"action_ask_{self.slot}"
 
-    @abstractmethod
-    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-        """Send the question."""
-
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         """Ask the question."""
-        self.ask(dispatcher, tracker)
+        question = FORM.question(self.slot)
+        kind_of(question).ask(question, dispatcher, tracker)
         return []
 
 
-class ActionAskCancerType(AskAction):
-    """Ask which cancer the request is about."""
-
-    slot = "cancer_type"
-
-    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-        """Ask for the cancer type, with a button per group."""
-        say(dispatcher, tracker, "ask_cancer_type", buttons=cancer_type_buttons(tracker))
+def ask_action(slot: str) -> type[AskQuestion]:
+    """The ask action of one slot, as a class: the action server registers classes."""
+    name = "ActionAsk" + "".join(part.title() for part in slot.split("_"))
+    return type(name, (AskQuestion,), {"slot": slot, "__doc__": f"Ask for {slot}."})
 
 
-class ActionAskCareStage(AskAction):
-    """Ask where the patient is in their care."""
-
-    slot = "care_stage"
-
-    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-        """Ask for the stage of care."""
-        buttons = choice_buttons(
-            tracker, "care_stages", "inform_care_stage", "care_stage", CARE_STAGES
-        )
-        say(dispatcher, tracker, "ask_care_stage", buttons=buttons)
-
-
-class ActionAskResidence(AskAction):
-    """Ask whether the patient lives in Belgium or abroad."""
-
-    slot = "residence"
-
-    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-        """Ask for the residence."""
-        buttons = choice_buttons(tracker, "residences", "inform_residence", "residence", RESIDENCES)
-        say(dispatcher, tracker, "ask_residence", buttons=buttons)
-
-
-class AskRecordAction(AskAction, ABC):
-    """Ask whether the patient has one kind of record."""
-
-    @property
-    @abstractmethod
-    def item(self) -> str:
-        """The record item this action asks about."""
-
-    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-        """Introduce the checklist on its first item, then ask about this one."""
-        if self.item == RECORD_ITEMS[0]:
-            say(dispatcher, tracker, "records_intro")
-        say(
-            dispatcher,
-            tracker,
-            "ask_record",
-            buttons=record_buttons(tracker),
-            name=text(tracker, f"records.{self.item}.name"),
-            contains=text(tracker, f"records.{self.item}.contains"),
-        )
-
-
-class ActionAskRecordsReports(AskRecordAction):
-    """Ask about hospital and consultation reports."""
-
-    slot, item = "records_reports", "reports"
-
-
-class ActionAskRecordsImaging(AskRecordAction):
-    """Ask about imaging."""
-
-    slot, item = "records_imaging", "imaging"
-
-
-class ActionAskRecordsPathology(AskRecordAction):
-    """Ask about pathology reports."""
-
-    slot, item = "records_pathology", "pathology"
-
-
-class ActionAskRecordsBlood(AskRecordAction):
-    """Ask about blood results."""
-
-    slot, item = "records_blood", "blood"
-
-
-class ActionAskContactName(AskAction):
-    """Ask for the patient's name."""
-
-    slot = "contact_name"
-
-    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-        """Ask for the name."""
-        say(dispatcher, tracker, "ask_contact_name")
-
-
-class ActionAskPhone(AskAction):
-    """Ask for the number reception should call."""
-
-    slot = "phone"
-
-    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-        """Ask for the phone number."""
-        say(dispatcher, tracker, "ask_phone")
-
-
-class ActionAskEmail(AskAction):
-    """Ask for an optional e-mail address."""
-
-    slot = "email"
-
-    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-        """Ask for the e-mail address, with a button to skip it."""
-        say(
-            dispatcher,
-            tracker,
-            "ask_email",
-            buttons=[button(tracker, "email_skip", payload("skip"))],
-        )
-
-
-class ActionAskPreferredTime(AskAction):
-    """Ask when reception can best call."""
-
-    slot = "preferred_time"
-
-    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-        """Ask for the preferred time."""
-        say(dispatcher, tracker, "ask_preferred_time")
-
-
-class ActionAskRequestConfirmed(AskAction):
-    """Read the request back and ask to send it."""
-
-    slot = "request_confirmed"
-
-    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-        """Show the summary, with buttons to send it or change an answer."""
-        say(
-            dispatcher,
-            tracker,
-            "summary",
-            buttons=summary_buttons(tracker),
-            **summary_variables(tracker),
-        )
+ASK_ACTIONS = {slot: ask_action(slot) for slot in FORM.slots}
 
 
 class ValidateRequestForm(FormValidationAction):
@@ -359,7 +414,7 @@ class ValidateRequestForm(FormValidationAction):
 
     def name(self) -> str:
         """Return the action's name in the domain."""
-        return "validate_request_form"
+        return f"validate_{FORM.name}"
 
     @staticmethod
     def answer_for(tracker: Tracker, slot: str) -> str | None:
@@ -368,238 +423,42 @@ class ValidateRequestForm(FormValidationAction):
             return None
         return str((tracker.latest_message or {}).get("text") or "")
 
-    def _extract_choice(self, tracker: Tracker, slot: str, entity_name: str) -> dict[str, Any]:
-        """Take the entity the NLU found, or mark the answer as not understood."""
-        if self.answer_for(tracker, slot) is None:
-            return {}
-        return {slot: entity(tracker, entity_name) or ""}
-
-    async def extract_cancer_type(
+    async def get_extraction_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Take the first cancer type the NLU found that the taxonomy knows, or the words."""
-        answer = self.answer_for(tracker, "cancer_type")
+    ) -> list[EventType]:
+        """Read the answer to the question being asked, if the message answers it."""
+        slot = tracker.get_slot("requested_slot")
+        answer = self.answer_for(tracker, slot) if slot in FORM.slots else None
         if answer is None:
-            return {}
-        found = (taxonomy().match(value) for value in entities(tracker, "cancer_type"))
-        return {"cancer_type": next((t.id for t in found if t), answer)}
+            return []
+        question = FORM.question(slot)
+        value = kind_of(question).extract(question, answer, tracker)
+        tracker.slots[slot] = value
+        return [SlotSet(slot, value)]
 
-    async def extract_care_stage(
+    async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Take the stage of care."""
-        return self._extract_choice(tracker, "care_stage", "care_stage")
+    ) -> list[EventType]:
+        """Check every answer this turn set; an unacceptable one is asked again."""
+        checked: dict[str, Any] = {}
+        for slot, value in tracker.slots_to_validate().items():
+            if slot in FORM.slots:
+                checked.update(self.check_answer(slot, value, dispatcher, tracker))
+                tracker.slots.update(checked)
+        return [SlotSet(slot, value) for slot, value in checked.items()]
 
-    async def extract_residence(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Take the residence."""
-        return self._extract_choice(tracker, "residence", "residence")
-
-    def _extract_record(self, tracker: Tracker, slot: str) -> dict[str, Any]:
-        """Take a record's state; a plain yes means "have it", a plain no "not yet"."""
-        if self.answer_for(tracker, slot) is None:
-            return {}
-        state = entity(tracker, "record_status")
-        intent, _ = latest_intent(tracker)
-        if state is None and intent in ("affirm", "deny"):
-            state = "have" if intent == "affirm" else "not_yet"
-        return {slot: state or ""}
-
-    async def extract_records_reports(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Take the state of the reports."""
-        return self._extract_record(tracker, "records_reports")
-
-    async def extract_records_imaging(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Take the state of the imaging."""
-        return self._extract_record(tracker, "records_imaging")
-
-    async def extract_records_pathology(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Take the state of the pathology reports."""
-        return self._extract_record(tracker, "records_pathology")
-
-    async def extract_records_blood(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Take the state of the blood results."""
-        return self._extract_record(tracker, "records_blood")
-
-    async def extract_contact_name(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Take the name, without "my name is"."""
-        answer = self.answer_for(tracker, "contact_name")
-        if answer is None:
-            return {}
-        return {"contact_name": NAME_PREFIX.sub("", answer).strip(" .!")}
-
-    async def extract_phone(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Take the message as a phone number, checked by its validator."""
-        answer = self.answer_for(tracker, "phone")
-        return {} if answer is None else {"phone": answer}
-
-    async def extract_email(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Take an e-mail address, or note that the patient skipped it."""
-        answer = self.answer_for(tracker, "email")
-        if answer is None:
-            return {}
-        intent, _ = latest_intent(tracker)
-        return {"email": EMAIL_SKIPPED if intent in ("skip", "deny") else answer}
-
-    async def extract_preferred_time(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Take the preferred time as the patient wrote it."""
-        answer = self.answer_for(tracker, "preferred_time")
-        return {} if answer is None else {"preferred_time": answer.strip()}
-
-    async def extract_request_confirmed(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """A yes sends the request; anything else asks again."""
-        if self.answer_for(tracker, "request_confirmed") is None:
-            return {}
-        intent, _ = latest_intent(tracker)
-        return {"request_confirmed": intent == "affirm"}
-
-    def validate_cancer_type(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Keep a cancer type the taxonomy knows, from an id or the patient's own words."""
-        found = taxonomy().match(str(value or ""))
-        if found is None:
-            say(dispatcher, tracker, "cancer_type_not_recognised")
-            return {"cancer_type": None}
-        return {"cancer_type": found.id}
-
-    def validate_care_stage(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Keep one of the four stages of care."""
-        if value not in CARE_STAGES:
-            say(dispatcher, tracker, "care_stage_not_recognised")
-            return {"care_stage": None}
-        return {"care_stage": value}
-
-    def validate_residence(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Keep "belgium" or "abroad"; tell patients abroad that records are screened first."""
-        if value not in RESIDENCES:
-            say(dispatcher, tracker, "residence_not_recognised")
-            return {"residence": None}
-        if value == "abroad":
-            say(dispatcher, tracker, "residence_abroad_note")
-        return {"residence": value}
-
-    def _validate_record(
+    def check_answer(
         self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any]:
-        """Keep a record's state; for "not yet", explain how to get it."""
-        if value not in RECORD_STATES:
-            say(dispatcher, tracker, "record_not_recognised")
+        """Keep an acceptable answer, and say its note; otherwise say why and clear it."""
+        question = FORM.question(slot)
+        kind = kind_of(question)
+        kept = kind.check(question, value, tracker)
+        if kept is None:
+            say(dispatcher, tracker, question.retry)
             return {slot: None}
-        if value == "not_yet":
-            item = slot.removeprefix("records_")
-            say(
-                dispatcher,
-                tracker,
-                "record_guidance",
-                how_to_get=text(tracker, f"records.{item}.how_to_get"),
-            )
-            if not any(
-                tracker.get_slot(other) == "not_yet" for other in RECORD_SLOTS if other != slot
-            ):
-                say(dispatcher, tracker, "records_rights")
-        return {slot: value}
-
-    def validate_records_reports(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Check the reports' state."""
-        return self._validate_record("records_reports", value, dispatcher, tracker)
-
-    def validate_records_imaging(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Check the imaging's state."""
-        return self._validate_record("records_imaging", value, dispatcher, tracker)
-
-    def validate_records_pathology(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Check the pathology reports' state."""
-        return self._validate_record("records_pathology", value, dispatcher, tracker)
-
-    def validate_records_blood(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Check the blood results' state."""
-        return self._validate_record("records_blood", value, dispatcher, tracker)
-
-    def validate_contact_name(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Keep a name that has letters and a sensible length."""
-        name = str(value or "").strip()
-        if (
-            not re.search(r"[^\W\d_]", name)
-            or len(name) > 100
-            or parse_phone(name, settings().phone_region)
-        ):
-            say(dispatcher, tracker, "name_not_valid")
-            return {"contact_name": None}
-        return {"contact_name": name}
-
-    def validate_phone(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Keep a valid phone number, in E.164 form."""
-        phone = parse_phone(str(value or ""), settings().phone_region)
-        if phone is None:
-            say(dispatcher, tracker, "phone_not_valid")
-        return {"phone": phone}
-
-    def validate_email(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Keep a well-formed address, or the patient's choice to skip it."""
-        if value == EMAIL_SKIPPED:
-            return {"email": EMAIL_SKIPPED}
-        found = EMAIL.search(str(value or ""))
-        if found is None:
-            say(dispatcher, tracker, "email_not_valid")
-            return {"email": None}
-        return {"email": found.group(0).lower()}
-
-    def validate_preferred_time(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Keep a short description of when to call."""
-        when = str(value or "").strip()
-        if not when or len(when) > 120:
-            say(dispatcher, tracker, "time_not_valid")
-            return {"preferred_time": None}
-        return {"preferred_time": when}
-
-    def validate_request_confirmed(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Send only on a clear yes."""
-        if value is not True:
-            say(dispatcher, tracker, "confirm_not_recognised")
-            return {"request_confirmed": None}
-        return {"request_confirmed": True}
+        kind.note(question, kept, dispatcher, tracker)
+        return {slot: kept}
 
 
 class ActionGoBack(Action):
@@ -614,11 +473,11 @@ class ActionGoBack(Action):
     ) -> list[EventType]:
         """Forget the answer given just before the current question."""
         requested = tracker.get_slot("requested_slot")
-        position = REQUEST_SLOTS.index(requested) if requested in REQUEST_SLOTS else 0
+        position = FORM.slots.index(requested) if requested in FORM.slots else 0
         if position == 0:
             say(dispatcher, tracker, "go_back_first")
             return []
-        return [SlotSet(REQUEST_SLOTS[position - 1], None)]
+        return [SlotSet(FORM.slots[position - 1], None)]
 
 
 class ActionChangeAnswer(Action):
@@ -632,7 +491,7 @@ class ActionChangeAnswer(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         """Forget the named answer (and the confirmation); without one, say how to choose."""
-        slots = FIELDS.get(entity(tracker, "field") or "")
+        slots = FORM.fields.get(entity(tracker, "field") or "")
         if slots is None:
             say(dispatcher, tracker, "change_which")
             return [SlotSet("request_confirmed", None)]

@@ -1,11 +1,12 @@
 """Check the editors' content before it goes live.
 
-    python -m contentlib.check [--content content] [--nlu nlu]
+    python -m contentlib.check [--content content] [--nlu nlu] [--form data/request_form.yml]
 
 Prints one line per problem, `path:line: what is wrong — what to do`, and exits with 1 when
 there is any error. A warning (a review date that has passed) is printed, but does not fail.
 content/README.md explains every message to editors. The NLU examples of each language are
-compared with English's too (see contentlib/intents.py).
+compared with English's too (see contentlib/intents.py), and every message the request form's
+declaration names must exist.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import jinja2.meta
 import jinja2.nodes
 import yaml
 
+import requestform
 from contentlib import intents, markdown, questions
 from contentlib.faq import FRONT_MATTER_FENCE, FrontMatterError, split_front_matter
 from contentlib.store import (
@@ -101,6 +103,7 @@ class Checker:
     root: Path
     today: dt.date
     nlu: Path | None = None
+    form: Path | None = None
     problems: list[Problem] = field(default_factory=list)
 
     def report(self, path: Path, line: int, what: str, todo: str, warning: bool = False) -> None:
@@ -134,7 +137,21 @@ class Checker:
         if self.nlu is not None and self.nlu.is_dir():
             for gap in intents.gaps(self.nlu):
                 self.report(gap.path, gap.line, gap.what, gap.todo)
+        if self.form is not None and self.form.is_file():
+            self.check_form(set(messages.get(DEFAULT_LANGUAGE, {})))
         return sorted(set(self.problems))
+
+    def check_form(self, known: set[str]) -> None:
+        """Every message the request form's declaration names exists (in English; the other
+        languages are compared with English)."""
+        path = self.root / DEFAULT_LANGUAGE / "messages.yml"
+        for key in sorted(requestform.load(self.form).content_keys() - known):
+            self.report(
+                path,
+                1,
+                f"the request form ({self.form.name}) uses the message {key}, which is missing",
+                f"add {key} to messages.yml",
+            )
 
     def read_yaml(self, path: Path) -> Any:
         """Read a YAML file, reporting where it is not valid."""
@@ -501,10 +518,13 @@ def _use(text: Text) -> str:
     return f"use {facts}" + (f", or {own}" if own else "")
 
 
-def check(root: Path, today: dt.date | None = None, nlu: Path | None = None) -> list[Problem]:
-    """Check a content folder (and the NLU examples in `nlu`, if given); return the problems,
+def check(
+    root: Path, today: dt.date | None = None, nlu: Path | None = None, form: Path | None = None
+) -> list[Problem]:
+    """Check a content folder (and the NLU examples in `nlu`, and the messages the request form
+    declared in `form` names, if given); return the problems,
     errors and warnings, in file order."""
-    return Checker(root, today or dt.date.today(), nlu).run()
+    return Checker(root, today or dt.date.today(), nlu, form).run()
 
 
 def summary(problems: list[Problem]) -> str:
@@ -522,8 +542,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--content", type=Path, default=Path("content"))
     parser.add_argument("--nlu", type=Path, default=Path("nlu"))
+    parser.add_argument("--form", type=Path, help="the request form's declaration")
     args = parser.parse_args(argv)
-    problems = check(args.content, nlu=args.nlu)
+    problems = check(args.content, nlu=args.nlu, form=args.form)
     for problem in problems:
         print(problem)
     print(summary(problems))

@@ -2,8 +2,9 @@
 
     python -m contentlib.training [--content content] [--data data] [--out build/rasa]
 
-The output is generated, never edited by hand: the domain (data/domain plus one faq_<id>
-intent per topic), the FAQ examples per language, and the rules that answer any FAQ
+The output is generated, never edited by hand: the domain (data/domain, the request form
+declared in data/request_form.yml, and one faq_<id> intent per topic), the FAQ examples per
+language, and the rules that answer any FAQ
 question, in or out of the request form. Files are only rewritten when they change, so
 the model fingerprint changes only when the questions do.
 """
@@ -13,11 +14,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import yaml
+
+import requestform
 from contentlib.faq import FaqTopic, load_topics
 
 FAQ_ACTION = "action_answer_faq"
 FORM = "request_form"
-HEADER = '# Generated from content/*/faq/ by contentlib.training; do not edit.\nversion: "3.1"\n\n'
+GENERATED = "# Generated from {source} by contentlib.training; do not edit.\n"
+HEADER = GENERATED.format(source="content/*/faq/") + 'version: "3.1"\n\n'
 
 
 def _block(lines: list[str], indent: int) -> str:
@@ -30,6 +35,13 @@ def domain_yaml(topics: list[FaqTopic]) -> str:
     """The FAQ intents, as a domain file."""
     intents = [f"- {topic.intent}" for topic in topics]
     return HEADER + "intents:\n" + _block(intents, 2)
+
+
+def form_domain_yaml(declaration: Path) -> str:
+    """The request form, its slots and its actions, as a domain file."""
+    domain = requestform.load(declaration).domain()
+    body = yaml.safe_dump(domain, sort_keys=False, allow_unicode=True, width=100)
+    return GENERATED.format(source=f"data/{declaration.name}") + body
 
 
 def nlu_yaml(topics: list[FaqTopic]) -> str:
@@ -83,6 +95,7 @@ def build(content: Path, data: Path, out: Path) -> list[Path]:
     topics = [all_topics[key] for key in sorted(all_topics)]
     wanted: dict[Path, str] = {
         out / "domain" / "faq.yml": domain_yaml(topics),
+        out / "domain" / "request_form.yml": form_domain_yaml(data / "request_form.yml"),
         out / "rules" / "faq.yml": rules_yaml(topics),
     }
     for source in sorted((data / "domain").glob("*.yml")):

@@ -22,15 +22,13 @@ MESSAGE_VARIABLES = MappingProxyType(
             "how_to_get": "ask your doctor or the hospital's pathology department for the reports.",
         },
         "summary": {
-            "cancer_type": "Breast",
-            "care_stage": "Just diagnosed",
-            "residence": "In Belgium",
-            "records_list": "Pathology reports (I have it); Blood test results (Not yet)",
-            "name": "Marie Dupont",
-            "phone": "+32 470 12 34 56",
-            "email": "marie.dupont@example.org",
-            "preferred_time": "weekday mornings",
+            "answers": Markdown(
+                "- Type of cancer: Breast\n- Records: Pathology reports (I have it)"
+                "\n- Name: Marie Dupont\n- Phone: +32 470 12 34 56"
+            ),
         },
+        # Every line of the summary, one per answer: summary_lines.<field>.
+        "summary_lines": {"value": "Breast"},
         "summary_record_line": {"name": "Pathology reports", "state": "I have it"},
         "handoff_done": {"reference": "SO-2026-00042", "department": "Breast Clinic"},
         "handoff_checklist": {
@@ -52,5 +50,9 @@ MESSAGE_VARIABLES = MappingProxyType(
 
 
 def variables_of(key: str) -> dict[str, object]:
-    """The example values of the variables that message `key` may use (none for most)."""
-    return dict(MESSAGE_VARIABLES.get(key, {}))
+    """The example values of the variables that message `key` may use (none for most).
+
+    A group's entry serves each of its messages: "summary_lines" for "summary_lines.phone".
+    """
+    group = key.partition(".")[0]
+    return dict(MESSAGE_VARIABLES.get(key, MESSAGE_VARIABLES.get(group, {})))

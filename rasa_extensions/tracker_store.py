@@ -2,9 +2,9 @@
 
 Until the `consent` slot is "given", user messages are stored without their text, entities or
 selector output (their intent is kept, so the dialogue still knows what happened), and the
-slots named in `personal_slots` are stored empty. The tracker in memory is untouched: only
-what reaches the database is redacted. When the `erase_requested` slot is set (the patient
-asked to erase their data), every stored event of the conversation is deleted.
+request form's personal slots (data/request_form.yml) are stored empty. The tracker in memory
+is untouched: only what reaches the database is redacted. When the `erase_requested` slot is
+set (the patient asked to erase their data), every stored event of the conversation is deleted.
 
 With `idle_days` set, a background thread deletes, every `purge_interval_seconds`, the
 conversations in which nothing happened for that many days.
@@ -23,6 +23,8 @@ from typing import Any
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from requestform import declared
 
 logger = logging.getLogger(__name__)
 
@@ -53,18 +55,21 @@ class ConsentAwareTrackerStore(SQLTrackerStore):
     def __init__(
         self,
         *args: Any,
-        personal_slots: list[str] | None = None,
+        personal_slots: Iterable[str] | None = None,
         idle_days: float | str | None = None,
         purge_interval_seconds: float | str = 3600,
         **kwargs: Any,
     ):
-        """Build the SQL store; `personal_slots` are emptied before consent.
+        """Build the SQL store; `personal_slots` (the form's, unless given) are emptied
+        before consent.
 
         With `idle_days`, conversations idle for longer are purged every
         `purge_interval_seconds` (values may come as strings from endpoints.yml).
         """
         super().__init__(*args, **kwargs)
-        self.personal_slots = tuple(personal_slots or ())
+        self.personal_slots = tuple(
+            declared().personal_slots if personal_slots is None else personal_slots
+        )
         self.idle_days = float(idle_days) if idle_days not in (None, "") else None
         if self.idle_days is not None:
             interval = float(purge_interval_seconds)

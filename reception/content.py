@@ -13,6 +13,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import requestform
 from contentlib import ContentStore
 from contentlib.check import Problem, check
 from contentlib.faq import add_example
@@ -60,12 +61,16 @@ def _add_example(root: Path, path: Path, question: str) -> None:
 
 def new_errors(root: Path, path: Path, text: str) -> list[Problem]:
     """The errors the content check would find if `path` held `text`, that it does not find now."""
-    before = {(problem.path, problem.what) for problem in check(root) if not problem.warning}
+    before = {
+        (problem.path, problem.what)
+        for problem in check(root, form=requestform.DECLARATION)
+        if not problem.warning
+    }
     with tempfile.TemporaryDirectory(prefix="content-check-") as scratch:
         copy = Path(scratch) / root.resolve().name
         shutil.copytree(root, copy)
         (copy / path.resolve().relative_to(root.resolve())).write_text(text, encoding="utf-8")
-        after = check(copy)
+        after = check(copy, form=requestform.DECLARATION)
     return [p for p in after if not p.warning and (p.path, p.what) not in before]
 
 

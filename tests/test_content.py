@@ -10,6 +10,7 @@ import pytest
 
 from contentlib import ContentStore, UnknownKey
 from harness.stack import ROOT
+from requestform import declared
 
 KEY_USES = re.compile(r"""(?:say\([^"]*|notice\(|\.text\()\s*f?"([a-z_.{}]+)\"""")
 SAMPLE = {
@@ -28,12 +29,15 @@ SAMPLE = {
     "records_list": "all",
     "email": "a@b.be",
     "preferred_time": "mornings",
+    "answers": "- Name: Marie Dupont",
+    "value": "Breast",
 }
 
 
 def keys_named_in_code() -> set[str]:
-    """Message keys that actions/ and bot/ pass to the content store."""
-    keys: set[str] = set()
+    """Message keys that actions/ and bot/ pass to the content store, and those the request
+    form's declaration names (the form's code takes them from there)."""
+    keys: set[str] = set(declared().content_keys())
     for path in [*Path(ROOT, "actions").rglob("*.py"), *Path(ROOT, "bot").rglob("*.py")]:
         keys.update(KEY_USES.findall(path.read_text()))
     return {key for key in keys if "{" not in key}

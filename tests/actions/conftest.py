@@ -15,6 +15,20 @@ from rasa_sdk import Tracker
 from actions import services
 
 TOKEN = "actions-test-token"
+# A request with every question answered (the patient skipped the e-mail address).
+ANSWERED = {
+    "cancer_type": "lung",
+    "care_stage": "in_treatment",
+    "residence": "belgium",
+    "records_reports": "have",
+    "records_imaging": "have",
+    "records_pathology": "requested",
+    "records_blood": "not_yet",
+    "contact_name": "Jan Peeters",
+    "phone": "+32470123456",
+    "email": "skipped",
+    "preferred_time": "after 2 pm",
+}
 
 
 def make_tracker(

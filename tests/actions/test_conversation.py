@@ -17,7 +17,7 @@ from actions.conversation import (
     ActionSessionStart,
     ActionWelcome,
 )
-from actions.request_form import REQUEST_SLOTS
+from actions.request_form import FORM
 from contentlib import ContentStore
 
 MINIMAL_MESSAGES = """\
@@ -49,7 +49,7 @@ async def test_declining_forgets_every_answer(tracker: Callable[..., Tracker]) -
         CollectingDispatcher(), tracker({"consent": "given", "phone": "+32470123456"}), {}
     )
     assert events[0] == SlotSet("consent", "declined")
-    assert {e["name"] for e in events[1:]} == set(REQUEST_SLOTS)
+    assert {e["name"] for e in events[1:]} == set(FORM.slots)
     assert all(e["value"] is None for e in events[1:])
 
 

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.erasure import ActionEraseData, ActionWithdrawConsent
 from actions.handoff import ActionHandoff
-from actions.request_form import REQUEST_SLOTS
+from actions.request_form import FORM
 from contentlib import ContentStore
 from tests.actions.conftest import FakeReception
 from tests.actions.test_handoff import SLOTS, events
@@ -63,4 +63,4 @@ async def test_withdrawing_consent_forgets_the_answers_and_offers_to_erase(
     assert message["text"] == content.text("consent_withdrawn", "en")
     assert [b["payload"] for b in message["buttons"]] == ["/confirm_erasure", "/deny"]
     assert SlotSet("consent", "declined") in result
-    assert {event["name"] for event in result if event["value"] is None} >= set(REQUEST_SLOTS)
+    assert {event["name"] for event in result if event["value"] is None} >= set(FORM.slots)

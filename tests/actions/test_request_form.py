@@ -11,11 +11,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.request_form import (
-    REQUEST_SLOTS,
-    ActionAskCancerType,
-    ActionAskRecordsReports,
-    ActionAskRequestConfirmed,
-    ActionAskResidence,
+    ASK_ACTIONS,
+    FORM,
     ActionChangeAnswer,
     ActionGoBack,
     ValidateRequestForm,
@@ -23,8 +20,9 @@ from actions.request_form import (
 )
 from actions.services import taxonomy
 from contentlib import ContentStore
+from tests.actions.conftest import ANSWERED
 
-DOMAIN: dict = {"forms": {"request_form": {"required_slots": list(REQUEST_SLOTS)}}}
+DOMAIN: dict = {"forms": {"request_form": {"required_slots": list(FORM.slots)}}}
 
 
 def said(
@@ -66,7 +64,7 @@ def test_cancer_type_is_understood_in_the_patients_words(
 ) -> None:
     """Lay words, misspellings and other languages map to a taxonomy id."""
     dispatcher = CollectingDispatcher()
-    result = ValidateRequestForm().validate_cancer_type(words, dispatcher, tracker(), DOMAIN)
+    result = ValidateRequestForm().check_answer("cancer_type", words, dispatcher, tracker())
     assert result == {"cancer_type": expected}
     assert dispatcher.messages == []
 
@@ -76,7 +74,7 @@ def test_unknown_cancer_type_is_asked_again(
 ) -> None:
     """Words that name no cancer type are refused with an explanation."""
     dispatcher = CollectingDispatcher()
-    result = ValidateRequestForm().validate_cancer_type("how long", dispatcher, tracker(), DOMAIN)
+    result = ValidateRequestForm().check_answer("cancer_type", "how long", dispatcher, tracker())
     assert result == {"cancer_type": None}
     assert [m["text"] for m in dispatcher.messages] == [
         content.text("cancer_type_not_recognised", "en")
@@ -132,7 +130,7 @@ def test_not_yet_gets_concrete_guidance_and_the_patients_rights(
     """The first "not yet" explains how to get it and the 15-day rule; later ones only how."""
     form = ValidateRequestForm()
     dispatcher = CollectingDispatcher()
-    assert form.validate_records_imaging("not_yet", dispatcher, tracker(), DOMAIN) == {
+    assert form.check_answer("records_imaging", "not_yet", dispatcher, tracker()) == {
         "records_imaging": "not_yet"
     }
     guidance = content.text(
@@ -144,7 +142,7 @@ def test_not_yet_gets_concrete_guidance_and_the_patients_rights(
     ]
     assert "15 days" in dispatcher.messages[1]["text"]
     later = CollectingDispatcher()
-    form.validate_records_blood("not_yet", later, tracker({"records_imaging": "not_yet"}), DOMAIN)
+    form.check_answer("records_blood", "not_yet", later, tracker({"records_imaging": "not_yet"}))
     assert len(later.messages) == 1
 
 
@@ -167,7 +165,7 @@ def test_an_invalid_phone_number_is_refused(
 ) -> None:
     """A number phonenumbers rejects is not kept, and the patient is told how to write it."""
     dispatcher = CollectingDispatcher()
-    result = ValidateRequestForm().validate_phone("call me 12", dispatcher, tracker(), DOMAIN)
+    result = ValidateRequestForm().check_answer("phone", "call me 12", dispatcher, tracker())
     assert result == {"phone": None}
     assert [m["text"] for m in dispatcher.messages] == [content.text("phone_not_valid", "en")]
 
@@ -184,7 +182,7 @@ def test_email_is_optional_but_checked(
     tracker: Callable[..., Tracker], value: str, expected: str | None
 ) -> None:
     """A well-formed address or a skip is kept; anything else is asked again."""
-    result = ValidateRequestForm().validate_email(value, CollectingDispatcher(), tracker(), DOMAIN)
+    result = ValidateRequestForm().check_answer("email", value, CollectingDispatcher(), tracker())
     assert result == {"email": expected}
 
 
@@ -194,11 +192,11 @@ def test_residence_abroad_explains_the_records_screening(
     """Patients abroad learn that their records are looked at first."""
     dispatcher = CollectingDispatcher()
     form = ValidateRequestForm()
-    assert form.validate_residence("abroad", dispatcher, tracker(), DOMAIN) == {
+    assert form.check_answer("residence", "abroad", dispatcher, tracker()) == {
         "residence": "abroad"
     }
     assert [m["text"] for m in dispatcher.messages] == [content.text("residence_abroad_note", "en")]
-    assert form.validate_residence("mars", CollectingDispatcher(), tracker(), DOMAIN) == {
+    assert form.check_answer("residence", "mars", CollectingDispatcher(), tracker()) == {
         "residence": None
     }
 
@@ -208,7 +206,7 @@ async def test_cancer_type_question_offers_every_group_in_short_buttons(
 ) -> None:
     """One button per taxonomy entry, titled from content, with payloads Telegram accepts."""
     dispatcher = CollectingDispatcher()
-    await ActionAskCancerType().run(dispatcher, tracker(), DOMAIN)
+    await ASK_ACTIONS["cancer_type"]().run(dispatcher, tracker(), DOMAIN)
     [message] = dispatcher.messages
     assert message["text"] == content.text("ask_cancer_type", "en")
     titles = [b["title"] for b in message["buttons"]]
@@ -221,13 +219,13 @@ async def test_residence_and_records_questions_have_their_buttons(
 ) -> None:
     """Residence offers Belgium and abroad; the first records question introduces the checklist."""
     dispatcher = CollectingDispatcher()
-    await ActionAskResidence().run(dispatcher, tracker(), DOMAIN)
+    await ASK_ACTIONS["residence"]().run(dispatcher, tracker(), DOMAIN)
     assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == [
         '/inform_residence{"residence":"belgium"}',
         '/inform_residence{"residence":"abroad"}',
     ]
     records = CollectingDispatcher()
-    await ActionAskRecordsReports().run(records, tracker(), DOMAIN)
+    await ASK_ACTIONS["records_reports"]().run(records, tracker(), DOMAIN)
     assert records.messages[0]["text"] == content.text("records_intro", "en")
     assert [b["payload"] for b in records.messages[1]["buttons"]] == [
         '/inform_record_status{"record_status":"have"}',
@@ -240,21 +238,8 @@ async def test_summary_reads_every_answer_back(
     tracker: Callable[..., Tracker], content: ContentStore
 ) -> None:
     """The summary shows each answer in words, with a send button and one per change."""
-    slots = {
-        "cancer_type": "lung",
-        "care_stage": "in_treatment",
-        "residence": "belgium",
-        "records_reports": "have",
-        "records_imaging": "have",
-        "records_pathology": "requested",
-        "records_blood": "not_yet",
-        "contact_name": "Jan Peeters",
-        "phone": "+32470123456",
-        "email": "skipped",
-        "preferred_time": "after 2 pm",
-    }
     dispatcher = CollectingDispatcher()
-    await ActionAskRequestConfirmed().run(dispatcher, tracker(slots), DOMAIN)
+    await ASK_ACTIONS["request_confirmed"]().run(dispatcher, tracker(ANSWERED), DOMAIN)
     [message] = dispatcher.messages
     for expected in (
         content.text("cancer_types.lung", "en"),
@@ -275,7 +260,7 @@ async def test_go_back_clears_the_previous_answer(tracker: Callable[..., Tracker
     events = await ActionGoBack().run(
         CollectingDispatcher(), tracker({"requested_slot": "phone"}), DOMAIN
     )
-    assert events == [SlotSet(REQUEST_SLOTS[REQUEST_SLOTS.index("phone") - 1], None)]
+    assert events == [SlotSet(FORM.slots[FORM.slots.index("phone") - 1], None)]
 
 
 async def test_changing_the_records_clears_all_four(tracker: Callable[..., Tracker]) -> None:

@@ -10,10 +10,10 @@ RASA_ENV := RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHO
 MODEL = models/model-$$(scripts/model-fingerprint).tar.gz
 
 .PHONY: help setup run test soak lint format validate train conversations nlu-report bench clean \
-	content-check publish
+	content-check publish bench-featurizer
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml requirements-embeddings.txt
 	@command -v $(APP_PYTHON) >/dev/null || { echo "setup: $(APP_PYTHON) is needed for the app environment" >&2; exit 1; }
@@ -75,6 +75,9 @@ soak: setup train ## 50 patients at once, and 20 through a reception outage and 
 
 bench: train ## Measure latency and throughput of the full stack against bare Rasa
 	$(VENV)/bin/python -m bench.latency
+
+bench-featurizer: train ## Measure what the E5 featurizer adds to a turn, against a model trained without it
+	$(VENV)/bin/python -m bench.featurizer
 
 clean: ## Remove generated files (models, databases, caches); keeps the environments
 	rm -rf models var build .pytest_cache .ruff_cache

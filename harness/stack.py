@@ -99,9 +99,13 @@ class Service:
 
 @dataclass
 class Stack:
-    """Start and stop the four processes with their own ports and databases."""
+    """Start and stop the four processes with their own ports and databases.
+
+    Rasa serves `model`, or the current training data's model (`make train`) when it is None.
+    """
 
     workdir: Path
+    model: Path | None = None
     reception_token: str = "test-reception-token"
     rasa_token: str = "test-rasa-api-token"
     telegram_token: str | None = None
@@ -121,18 +125,28 @@ class Stack:
 
     @property
     def models_dir(self) -> Path:
-        """The stack's own models folder, holding the repository's current model at first."""
+        """The stack's own models folder, holding the model the stack serves at first."""
         return self.workdir / "models"
 
+    @property
+    def bot_database(self) -> Path:
+        """The bot's SQLite database: its outbox of updates and replies."""
+        return self.workdir / "bot.db"
+
     def prepare_content(self) -> None:
-        """Copy content/ into the workdir, and make the current model the stack's first."""
+        """Copy content/ into the workdir, and make the stack's model its first.
+
+        Rasa serves the model named after the training data's fingerprint (scripts/run-rasa),
+        so another model is linked under that name.
+        """
         shutil.copytree(ROOT / "content", self.content_dir, dirs_exist_ok=True)
-        model = model_path()
+        current = model_path()
+        model = self.model or current
         if not model.exists():
             raise RuntimeError(f"{model} is missing: run `make train` first")
         self.models_dir.mkdir(parents=True, exist_ok=True)
-        (self.models_dir / model.name).unlink(missing_ok=True)
-        (self.models_dir / model.name).symlink_to(model)
+        (self.models_dir / current.name).unlink(missing_ok=True)
+        (self.models_dir / current.name).symlink_to(model.resolve())
 
     def publish(self, timeout: float = 900) -> subprocess.CompletedProcess[str]:
         """Run the editors' `make publish` against this stack, as its content and models."""
@@ -177,7 +191,7 @@ class Stack:
                 "RECEPTION_SESSION_SECRET": "test-session-secret-of-the-stack",
                 "BOT_URL": self.url("bot"),
                 "DATABASE_URL": f"sqlite+aiosqlite:///{self.workdir / 'reception.db'}",
-                "BOT_DATABASE_URL": f"sqlite+aiosqlite:///{self.workdir / 'bot.db'}",
+                "BOT_DATABASE_URL": f"sqlite+aiosqlite:///{self.bot_database}",
                 "BOT_INSTANCE_NAME": "stack-bot",
                 "ACTIONS_INSTANCE_NAME": "stack-actions",
                 "ACTIONS_DATABASE_URL": f"sqlite+aiosqlite:///{self.workdir / 'actions.db'}",

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from bot.telegram_sending import lane_of_chat
 from contentlib import ContentStore
 from contentlib.markdown import to_telegram_html
 from harness.telegram_emulator import TelegramEmulator
+from tests.e2e.stored import outbox_rows
 
 REPLY_TIMEOUT = 60
+BUSY_POLL_SECONDS = 0.02
 
 
 @dataclass
 class Patient:
-    """One Telegram chat with the bot."""
+    """One Telegram chat with the bot, whose outbox (`bot_database`) tells when a turn is over."""
 
     telegram: TelegramEmulator
     content: ContentStore
     chat_id: int
+    bot_database: Path
     language: str = "en"
     last: list[dict[str, Any]] | None = None
 
@@ -26,8 +32,21 @@ class Patient:
         """Type a message and return the bot's replies."""
         mark = self.telegram.mark(self.chat_id)
         self.telegram.send_text(self.chat_id, text, language_code=self.language)
-        self.last = self.telegram.wait_for_reply(self.chat_id, after=mark, timeout=REPLY_TIMEOUT)
+        self.last = self.replies(after=mark)
         return self.last
+
+    def replies(self, after: int) -> list[dict[str, Any]]:
+        """The bot's whole answer to a turn: wait for its first message, then until the bot has
+        nothing left to do for this chat (the update and every reply done), however slow the
+        machine is."""
+        self.telegram.wait_for(None, self.chat_id, after=after, timeout=REPLY_TIMEOUT)
+        deadline = time.monotonic() + REPLY_TIMEOUT
+        lane = lane_of_chat(self.chat_id)
+        while busy := [r for r in outbox_rows(self.bot_database, lane) if r["done_at"] is None]:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the bot still has {len(busy)} job(s) for chat {lane}")
+            time.sleep(BUSY_POLL_SECONDS)
+        return self.telegram.sent(self.chat_id, after=after)
 
     def taps(self, title: str) -> list[dict[str, Any]]:
         """Tap the button with this title on the latest message that has it."""
@@ -39,7 +58,7 @@ class Patient:
             raise AssertionError(f"no button {title!r}; last replies: {self.texts()}")
         mark = self.telegram.mark(self.chat_id)
         self.telegram.tap_button(self.chat_id, data, message_id=message["message_id"])
-        self.last = self.telegram.wait_for_reply(self.chat_id, after=mark, timeout=REPLY_TIMEOUT)
+        self.last = self.replies(after=mark)
         return self.last
 
     def taps_key(self, key: str) -> list[dict[str, Any]]:

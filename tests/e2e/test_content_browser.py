@@ -84,7 +84,7 @@ def test_a_question_not_understood_becomes_an_example(
 ) -> None:
     browser = editor
     text = not_understood(stack)
-    patient = Patient(telegram, ContentStore(stack.content_dir), 81_101)
+    patient = Patient(telegram, ContentStore(stack.content_dir), 81_101, stack.bot_database)
     patient.consents()
     patient.says(text)
     topic_file = stack.content_dir / "en" / "faq" / "costs.md"

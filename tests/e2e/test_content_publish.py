@@ -117,7 +117,7 @@ def store(stack: Stack) -> ContentStore:
 def test_a_changed_answer_reaches_the_next_reply_without_a_restart(
     stack: Stack, telegram: TelegramEmulator, store: ContentStore
 ) -> None:
-    patient = Patient(telegram, store, 81_001)
+    patient = Patient(telegram, store, 81_001, stack.bot_database)
     patient.consents()
     patient.says(COSTS_QUESTION)
     assert patient.texts() == [patient.answer("costs")]
@@ -146,7 +146,7 @@ def test_a_changed_answer_reaches_the_next_reply_without_a_restart(
 def test_a_new_topic_is_answered_after_publishing_and_conversations_carry_on(
     stack: Stack, telegram: TelegramEmulator, store: ContentStore
 ) -> None:
-    in_form = Patient(telegram, store, 81_002)
+    in_form = Patient(telegram, store, 81_002, stack.bot_database)
     in_form.consents()
     in_form.taps_key("menu.start")
     in_form.says("there's a lump in my breast")
@@ -175,7 +175,7 @@ def test_a_new_topic_is_answered_after_publishing_and_conversations_carry_on(
         in_form.taps_key("care_stages.recurrence")
         assert in_form.texts() == [in_form.seen("ask_residence")], "the request was disturbed"
 
-        newcomer = Patient(telegram, store, 81_003)
+        newcomer = Patient(telegram, store, 81_003, stack.bot_database)
         newcomer.consents()
         newcomer.says("where can I park my car")
         assert newcomer.texts() == [newcomer.answer("parking")]

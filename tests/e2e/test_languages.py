@@ -11,6 +11,7 @@ import pytest
 
 from contentlib import ContentStore
 from contentlib.markdown import to_telegram_html
+from harness.stack import Stack
 from harness.telegram_emulator import TelegramEmulator
 from tests.e2e.patient import Patient
 from tests.e2e.stored import tickets_of
@@ -22,13 +23,13 @@ PatientIn = Callable[[str], Patient]
 
 @pytest.fixture
 def patient_in(
-    request: pytest.FixtureRequest, telegram: TelegramEmulator, content: ContentStore
+    request: pytest.FixtureRequest, stack: Stack, telegram: TelegramEmulator, content: ContentStore
 ) -> PatientIn:
     """A new patient whose Telegram is set to a language, with a chat of their own."""
 
     def make(language: str) -> Patient:
         chat_id = 90_000 + zlib.crc32(request.node.nodeid.encode()) % 9_000
-        return Patient(telegram, content, chat_id, language=language)
+        return Patient(telegram, content, chat_id, stack.bot_database, language=language)
 
     return make
 
@@ -87,7 +88,9 @@ def test_emergencies_get_112_and_the_line_of_the_patient_s_language(patient_in: 
     assert french.texts()[0] == french.seen("emergency_medical")
     assert "112" in french.texts()[0]
 
-    dutch = Patient(french.telegram, french.content, french.chat_id + 1, language="nl")
+    dutch = Patient(
+        french.telegram, french.content, french.chat_id + 1, french.bot_database, language="nl"
+    )
     dutch.consents()
     dutch.says("ik wil niet meer leven")
     [help_first, *_] = dutch.texts()

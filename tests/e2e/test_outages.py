@@ -45,7 +45,7 @@ def test_a_request_sent_while_reception_is_down_arrives_once_later(
 ) -> None:
     """The patient is told it is saved; when reception is back the ticket arrives exactly once,
     and the patient gets its reference in the same chat."""
-    patient = Patient(telegram, content, 71_001)
+    patient = Patient(telegram, content, 71_001, stack.bot_database)
     patient.fills_request(name="Odile Martin", phone="0471 11 22 33")
     stack.stop_service("reception")
     down.append("reception")
@@ -55,7 +55,7 @@ def test_a_request_sent_while_reception_is_down_arrives_once_later(
     assert patient.texts() == [patient.seen("status_on_its_way")]
     mark = telegram.mark(patient.chat_id)
     stack.start_service("reception")
-    [notice] = telegram.wait_for_reply(patient.chat_id, after=mark, timeout=90)
+    [notice] = patient.replies(after=mark)
     reference = REFERENCE.search(notice["text"])
     assert reference, notice["text"]
     assert notice["text"] == patient.seen("handoff_arrived", reference=reference.group(0))
@@ -71,7 +71,7 @@ def test_the_action_server_down_gets_a_clear_answer_and_the_conversation_goes_on
     stack: Stack, telegram: TelegramEmulator, content: ContentStore, down: list[str]
 ) -> None:
     """Never silence: 'temporarily unavailable' with reception's number, then business as usual."""
-    patient = Patient(telegram, content, 71_002)
+    patient = Patient(telegram, content, 71_002, stack.bot_database)
     patient.consents()
     stack.stop_service("actions")
     down.append("actions")
@@ -87,7 +87,7 @@ def test_rasa_down_gets_a_clear_answer_and_the_conversation_goes_on(
     stack: Stack, telegram: TelegramEmulator, content: ContentStore, down: list[str]
 ) -> None:
     """With Rasa stopped the bot still answers; once Rasa is back the patient carries on."""
-    patient = Patient(telegram, content, 71_003)
+    patient = Patient(telegram, content, 71_003, stack.bot_database)
     patient.consents()
     patient.taps_key("menu.start")
     stack.stop_service("rasa")
@@ -103,14 +103,14 @@ def test_messages_sent_while_the_bot_is_dead_are_answered_after_it_restarts(
     stack: Stack, telegram: TelegramEmulator, content: ContentStore, down: list[str]
 ) -> None:
     """The bot is killed; Telegram keeps the patient's messages; the new bot answers each once."""
-    patient = Patient(telegram, content, 71_004)
+    patient = Patient(telegram, content, 71_004, stack.bot_database)
     patient.consents()
     stack.kill_service("bot")
     down.append("bot")
     mark = telegram.mark(patient.chat_id)
     telegram.send_text(patient.chat_id, "how does it work?")
     stack.start_service("bot")
-    replies = telegram.wait_for_reply(patient.chat_id, after=mark, timeout=60)
+    replies = patient.replies(after=mark)
     assert [r["text"] for r in replies] == [patient.seen("how"), patient.seen("how_tips")]
     time.sleep(2)
     assert telegram.texts(patient.chat_id, after=mark) == [r["text"] for r in replies]
@@ -121,7 +121,7 @@ def test_an_update_the_bot_stored_but_did_not_finish_is_answered_once(
 ) -> None:
     """Killed after storing an update and telling Rasa, before sending the replies: the new bot
     sends what Rasa answered the first time, and Rasa does not take the message twice."""
-    patient = Patient(telegram, content, 71_005)
+    patient = Patient(telegram, content, 71_005, stack.bot_database)
     patient.consents()
     patient.taps_key("menu.start")
     stack.kill_service("bot")
@@ -146,7 +146,7 @@ def test_an_update_the_bot_stored_but_did_not_finish_is_answered_once(
     store_interrupted_update(stack, lane, update)
     mark = telegram.mark(patient.chat_id)
     stack.start_service("bot")
-    replies = telegram.wait_for_reply(patient.chat_id, after=mark, timeout=60)
+    replies = patient.replies(after=mark)
     assert [r["text"] for r in replies] == [patient.seen("ask_care_stage")]
     patient.taps_key("care_stages.in_treatment")
     assert patient.texts() == [patient.seen("ask_residence")]
@@ -155,7 +155,7 @@ def test_an_update_the_bot_stored_but_did_not_finish_is_answered_once(
 def store_interrupted_update(stack: Stack, lane: str, update: dict) -> None:
     """Leave an update in the bot's outbox as a killed bot would: claimed, never finished."""
     now = time.time()
-    with sqlite3.connect(stack.workdir / "bot.db") as db:
+    with sqlite3.connect(stack.bot_database) as db:
         db.execute(
             "INSERT INTO outbox_jobs (queue, lane, key, payload, attempts, created_at, "
             "available_at, locked_by, locked_until, failed) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, 0)",
@@ -177,7 +177,7 @@ def test_a_staff_message_waits_out_a_telegram_outage_and_retry_after(
 ) -> None:
     """Reception writes while Telegram is down, then while it asks to slow down: the patient
     gets the message once Telegram takes it, once, and it is in the ticket's transcript."""
-    patient = Patient(telegram, content, 71_006)
+    patient = Patient(telegram, content, 71_006, stack.bot_database)
     patient.fills_request(name="Hugo Peeters", phone="0477 10 20 30")
     patient.taps_key("confirm.send")
     [ticket] = tickets_of(reception_api, patient.chat_id)
@@ -194,7 +194,7 @@ def test_a_staff_message_waits_out_a_telegram_outage_and_retry_after(
         telegram.fail_next("sendMessage", times=2, error_code=429, retry_after=2)
     finally:
         telegram.set_down(False)
-    [message] = telegram.wait_for_reply(patient.chat_id, after=mark, timeout=90)
+    [message] = patient.replies(after=mark)
     assert "we will call you tomorrow" in message["text"]
     assert ticket["reference"] in message["text"]
     time.sleep(3)

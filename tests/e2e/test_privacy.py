@@ -26,7 +26,7 @@ def stored_anywhere(stack: Stack, chat_id: int) -> str:
     lane = f"telegram:{chat_id}"
     parts = [
         json.dumps(tracker_rows(stack, chat_id)),
-        json.dumps(outbox_rows(stack.workdir / "bot.db", lane)),
+        json.dumps(outbox_rows(stack.bot_database, lane)),
         json.dumps(outbox_rows(stack.workdir / "actions.db", lane)),
     ]
     return "\n".join(parts)
@@ -40,7 +40,7 @@ def test_delete_erases_the_patient_everywhere_after_a_confirmation(
 ) -> None:
     """/delete asks first; then reception anonymises the ticket (which stays, with its history),
     the tracker store and the bot forget the chat, and the patient is told."""
-    patient = Patient(telegram, content, 72_001)
+    patient = Patient(telegram, content, 72_001, stack.bot_database)
     patient.fills_request(name="Ines Delcourt", phone="0472 33 44 55", email="ines@example.be")
     patient.taps_key("confirm.send")
     reference = REFERENCE.search(patient.texts()[0])
@@ -81,7 +81,7 @@ def test_withdrawing_consent_stops_the_collection_at_once(
     stack: Stack, telegram: TelegramEmulator, content: ContentStore, reception_api: httpx.Client
 ) -> None:
     """After 'I withdraw my consent' nothing the patient types is stored, and no request is made."""
-    patient = Patient(telegram, content, 72_002)
+    patient = Patient(telegram, content, 72_002, stack.bot_database)
     patient.consents()
     patient.taps_key("menu.start")
     patient.says("stomach cancer")
@@ -103,12 +103,12 @@ def test_declining_keeps_no_text_in_the_bot_either(
     stack: Stack, telegram: TelegramEmulator, content: ContentStore
 ) -> None:
     """The bot keeps a message only until it is answered: nothing of it stays in its outbox."""
-    patient = Patient(telegram, content, 72_003)
+    patient = Patient(telegram, content, 72_003, stack.bot_database)
     patient.says("Hello")
     patient.taps_key("consent.decline")
     patient.says("I have pancreatic cancer, my phone is 0474 12 12 12")
     time.sleep(1)
-    stored = json.dumps(outbox_rows(stack.workdir / "bot.db", f"telegram:{patient.chat_id}"))
+    stored = json.dumps(outbox_rows(stack.bot_database, f"telegram:{patient.chat_id}"))
     assert "pancreatic" not in stored and "0474" not in stored
     assert outbox_rows(stack.workdir / "actions.db", f"telegram:{patient.chat_id}") == []
 
@@ -117,12 +117,12 @@ def test_another_patients_reference_shows_nothing_of_their_ticket(
     stack: Stack, telegram: TelegramEmulator, content: ContentStore, reception_api: httpx.Client
 ) -> None:
     """Typing someone else's reference never shows their request: only one's own, or none."""
-    owner = Patient(telegram, content, 72_004)
+    owner = Patient(telegram, content, 72_004, stack.bot_database)
     owner.fills_request(name="Paul Lambert", phone="0475 98 76 54")
     owner.taps_key("confirm.send")
     reference = REFERENCE.search(owner.texts()[0])
     assert reference
-    stranger = Patient(telegram, content, 72_005)
+    stranger = Patient(telegram, content, 72_005, stack.bot_database)
     stranger.consents()
     for question in (
         f"what is the status of {reference.group(0)}?",
@@ -163,7 +163,7 @@ def test_the_logs_hold_no_message_text_names_phones_or_emails(
     stack: Stack, telegram: TelegramEmulator, content: ContentStore
 ) -> None:
     """After a whole request, no process has logged what the patient wrote or who they are."""
-    patient = Patient(telegram, content, 72_006)
+    patient = Patient(telegram, content, 72_006, stack.bot_database)
     patient.fills_request(
         name="Zoé Vandermeulen",
         phone="0476 31 41 59",

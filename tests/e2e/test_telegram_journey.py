@@ -26,7 +26,7 @@ def patient(
 ) -> Patient:
     """A new patient with a chat of their own."""
     chat_id = 70_000 + zlib.crc32(request.node.nodeid.encode()) % 20_000
-    return Patient(telegram, content, chat_id)
+    return Patient(telegram, content, chat_id, stack.bot_database)
 
 
 def test_a_full_request_reaches_reception_with_every_answer(
@@ -221,7 +221,7 @@ def test_media_gets_a_polite_answer(
 ) -> None:
     """A photo, document, sticker or voice message is answered, never silently dropped."""
     chat_id = 69_000 + sorted(MEDIA).index(kind)
-    patient = Patient(telegram, content, chat_id)
+    patient = Patient(telegram, content, chat_id, stack.bot_database)
     mark = telegram.mark(chat_id)
     telegram.send_update(
         {
@@ -234,7 +234,7 @@ def test_media_gets_a_polite_answer(
             }
         }
     )
-    replies = telegram.wait_for_reply(chat_id, after=mark, timeout=30)
+    replies = patient.replies(after=mark)
     assert [r["text"] for r in replies] == [patient.seen("unsupported_media")]
 
 
@@ -271,7 +271,7 @@ def test_an_edited_message_gets_a_notice_not_a_second_answer(patient: Patient) -
             }
         }
     )
-    replies = patient.telegram.wait_for_reply(patient.chat_id, after=mark, timeout=30)
+    replies = patient.replies(after=mark)
     assert [r["text"] for r in replies] == [patient.seen("edited_message")]
 
 
@@ -280,13 +280,13 @@ def test_group_chats_are_asked_to_go_private(
 ) -> None:
     """In a group, ordinary messages are ignored on purpose and commands get a privacy notice."""
     group_id = -100_123
-    patient = Patient(telegram, content, group_id)
+    patient = Patient(telegram, content, group_id, stack.bot_database)
     mark = telegram.mark(group_id)
     telegram.send_text(group_id, "I have breast cancer", chat_type="group", user_id=4242)
     time.sleep(3)
     assert telegram.sent(group_id, after=mark) == []
     telegram.send_text(group_id, "/start", chat_type="group", user_id=4242)
-    replies = telegram.wait_for_reply(group_id, after=mark, timeout=30)
+    replies = patient.replies(after=mark)
     assert [r["text"] for r in replies] == [patient.seen("group_chat")]
 
 
@@ -296,7 +296,7 @@ def test_a_button_the_bot_never_sent_is_answered(patient: Patient) -> None:
     answered = len(patient.telegram.answered_callbacks)
     mark = patient.telegram.mark(patient.chat_id)
     patient.telegram.tap_button(patient.chat_id, "k:" + "0" * 32, allow_unknown=True)
-    replies = patient.telegram.wait_for_reply(patient.chat_id, after=mark, timeout=30)
+    replies = patient.replies(after=mark)
     assert [r["text"] for r in replies] == [patient.seen("button_expired")]
     assert len(patient.telegram.answered_callbacks) == answered + 1
 
@@ -305,7 +305,8 @@ def test_a_flood_from_one_chat_does_not_hold_up_another(
     stack: Stack, telegram: TelegramEmulator, content: ContentStore
 ) -> None:
     """While one chat sends a burst of messages, another patient is answered promptly."""
-    flood, calm = Patient(telegram, content, 61_001), Patient(telegram, content, 61_002)
+    flood = Patient(telegram, content, 61_001, stack.bot_database)
+    calm = Patient(telegram, content, 61_002, stack.bot_database)
     for number in range(15):
         telegram.send_text(flood.chat_id, f"hello {number}")
     calm.says("Hello")

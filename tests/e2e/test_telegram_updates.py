@@ -108,10 +108,10 @@ def test_media_and_other_content_get_the_text_only_answer(
 ) -> None:
     """Photos, files, voice, video, stickers, places, contacts, polls, dice: a polite answer."""
     chat_id = next(_chats)
-    patient = Patient(telegram, content, chat_id)
+    patient = Patient(telegram, content, chat_id, stack.bot_database)
     mark = telegram.mark(chat_id)
     send(telegram, {"message": message(chat_id, **{kind: MEDIA[kind]})})
-    replies = telegram.wait_for_reply(chat_id, after=mark, timeout=30)
+    replies = patient.replies(after=mark)
     assert [r["text"] for r in replies] == [patient.seen("unsupported_media")]
 
 
@@ -121,11 +121,11 @@ def test_an_update_the_library_cannot_read_is_still_answered(
     """A message in a shape python-telegram-bot refuses (here a poll of an older Bot API) gets
     the text-only answer rather than silence, and polling goes on."""
     chat_id = next(_chats)
-    patient = Patient(telegram, content, chat_id)
+    patient = Patient(telegram, content, chat_id, stack.bot_database)
     old_poll = {"id": "p2", "question": "?", "options": [{"text": "a", "voter_count": 0}]}
     mark = telegram.mark(chat_id)
     send(telegram, {"message": message(chat_id, poll=old_poll)})
-    replies = telegram.wait_for_reply(chat_id, after=mark, timeout=30)
+    replies = patient.replies(after=mark)
     assert [r["text"] for r in replies] == [patient.seen("unsupported_media")]
     patient.consents()
 
@@ -137,10 +137,11 @@ def test_odd_texts_get_an_answer_telegram_accepts(
     """Huge, emoji-only, right-to-left, markup-laden or control-character text: a real answer
     (the emulator rejects malformed HTML, as Telegram does)."""
     chat_id = next(_chats)
-    Patient(telegram, content, chat_id).consents()
+    patient = Patient(telegram, content, chat_id, stack.bot_database)
+    patient.consents()
     mark = telegram.mark(chat_id)
     send(telegram, {"message": message(chat_id, text=TEXTS[name])})
-    replies = telegram.wait_for_reply(chat_id, after=mark, timeout=60)
+    replies = patient.replies(after=mark)
     assert replies and all(r["text"].strip() for r in replies)
     failed = [c for c in telegram.calls("sendMessage") if c["chat_id"] == chat_id and c["error"]]
     assert failed == []
@@ -151,11 +152,11 @@ def test_an_edited_message_and_an_unknown_command_are_answered(
 ) -> None:
     """A correction is asked for as a new message; an unknown command gets the help."""
     chat_id = next(_chats)
-    patient = Patient(telegram, content, chat_id)
+    patient = Patient(telegram, content, chat_id, stack.bot_database)
     patient.consents()
     mark = telegram.mark(chat_id)
     send(telegram, {"edited_message": {**message(chat_id, text="typo"), "edit_date": 1}})
-    replies = telegram.wait_for_reply(chat_id, after=mark, timeout=30)
+    replies = patient.replies(after=mark)
     assert [r["text"] for r in replies] == [patient.seen("edited_message")]
     patient.says("/frobnicate")
     assert patient.texts()[0] == patient.seen("help")
@@ -166,7 +167,7 @@ def test_a_button_the_bot_never_sent_is_answered_and_acknowledged(
 ) -> None:
     """Forged callback data gets 'that button is no longer active', and the tap is answered."""
     chat_id = next(_chats)
-    patient = Patient(telegram, content, chat_id)
+    patient = Patient(telegram, content, chat_id, stack.bot_database)
     patient.consents()
     mark = telegram.mark(chat_id)
     sent = telegram.sent(chat_id)[-1]
@@ -228,4 +229,4 @@ def test_updates_no_patient_waits_for_are_ignored_on_purpose(
     time.sleep(3)
     assert telegram.sent(chat_id, after=mark) == []
     assert telegram.sent(-chat_id, after=mark) == []
-    Patient(telegram, content, chat_id).consents()
+    Patient(telegram, content, chat_id, stack.bot_database).consents()

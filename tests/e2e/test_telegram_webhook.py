@@ -30,12 +30,14 @@ class WebhookBot:
     telegram: TelegramEmulator
     url: str
     service: Service
+    database: Path
 
 
 @pytest.fixture(scope="module")
 def webhook_bot(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebhookBot]:
     """Start a bot in webhook mode and wait until it has registered its webhook."""
     workdir = Path(tmp_path_factory.mktemp("webhook-bot"))
+    database = workdir / "bot.db"
     emulator = TelegramEmulator(token=TOKEN)
     emulator.start()
     port = free_port()
@@ -43,7 +45,7 @@ def webhook_bot(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Itera
     env = {
         **stack.env(),
         "BOT_PORT": str(port),
-        "BOT_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'bot.db'}",
+        "BOT_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
         "BOT_INSTANCE_NAME": "webhook-bot",
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_BASE_URL": emulator.base_url,
@@ -63,7 +65,7 @@ def webhook_bot(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Itera
         while not emulator.calls("setWebhook"):
             assert time.monotonic() < deadline, "the bot did not register its webhook"
             time.sleep(0.1)
-        yield WebhookBot(emulator, url, service)
+        yield WebhookBot(emulator, url, service, database)
     finally:
         service.stop()
         emulator.stop()
@@ -95,7 +97,7 @@ def test_a_patient_talks_to_the_bot_through_the_webhook(
     webhook_bot: WebhookBot, content: ContentStore
 ) -> None:
     """Telegram posts the updates; the patient gets the welcome and can consent."""
-    patient = Patient(webhook_bot.telegram, content, 73_001)
+    patient = Patient(webhook_bot.telegram, content, 73_001, webhook_bot.database)
     patient.consents()
     statuses = {d["status"] for d in webhook_bot.telegram.webhook_deliveries}
     assert statuses == {200}
@@ -141,9 +143,9 @@ def test_an_update_posted_twice_is_answered_once(
             webhook_bot.url, json=update(5_000_010, chat_id, "Hello"), headers=headers
         )
         assert response.status_code == 200
-    replies = webhook_bot.telegram.wait_for_reply(chat_id, after=mark, timeout=60)
+    welcome = Patient(webhook_bot.telegram, content, chat_id, webhook_bot.database)
+    replies = welcome.replies(after=mark)
     time.sleep(2)
-    welcome = Patient(webhook_bot.telegram, content, chat_id)
     assert [r["text"] for r in replies] == [
         welcome.seen("welcome"),
         welcome.seen("privacy_notice"),

@@ -15,9 +15,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.handoff import channel_of
 from actions.request_form import FORM
 from actions.services import button, courier, payload, say
+from conversation_id import ConversationId
 
 logger = logging.getLogger(__name__)
 
@@ -80,8 +80,10 @@ class ActionEraseData(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         """Save the erasure for reception, forget the conversation here, and say so."""
-        channel, address = channel_of(tracker.sender_id)
-        handed = await courier().erase(tracker.sender_id, channel, address)
+        conversation = ConversationId.of_sender(tracker.sender_id)
+        handed = await courier().erase(
+            tracker.sender_id, conversation.channel.value, conversation.address
+        )
         if handed.state == "delivered":
             say(dispatcher, tracker, "erasure_done")
         elif handed.state == "saved":

@@ -18,20 +18,12 @@ from actions.request_form import FORM, ticket_answers
 from actions.services import content, courier, language_of, reception, say, taxonomy, text
 from contentlib import Markdown
 from contentlib.markdown import to_plain_text
+from conversation_id import ConversationId
 
 logger = logging.getLogger(__name__)
 
 FORM_NAME = "request_form"
-CHANNELS = ("telegram", "webchat")
 LABEL_GROUPS = FORM.labels_by_entity()
-
-
-def channel_of(sender_id: str) -> tuple[str, str]:
-    """Split a conversation id such as "telegram:42" into channel and address."""
-    channel, _, address = sender_id.partition(":")
-    if channel in CHANNELS and address:
-        return channel, address
-    return "webchat", sender_id
 
 
 def idempotency_key(tracker: Tracker, kind: str) -> str:
@@ -89,15 +81,15 @@ def ticket_from(tracker: Tracker, kind: str) -> dict[str, Any]:
     cancer_type = taxonomy().get(tracker.get_slot("cancer_type") or "")
     if kind == "request" and cancer_type is None:
         cancer_type = taxonomy().get("not_sure")
-    channel, address = channel_of(tracker.sender_id)
+    conversation = ConversationId.of_sender(tracker.sender_id)
     return {
         "kind": kind,
         **ticket_answers(tracker),
         "cancer_type": cancer_type.id if cancer_type else None,
         "department": cancer_type.department if cancer_type else None,
         "language": language_of(tracker),
-        "channel": channel,
-        "channel_address": address,
+        "channel": conversation.channel.value,
+        "channel_address": conversation.address,
         "transcript": transcript(tracker),
     }
 
@@ -196,7 +188,8 @@ class ActionRequestStatus(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         """Look up this conversation's latest ticket; never one found by reference alone."""
-        channel, address = channel_of(tracker.sender_id)
+        conversation = ConversationId.of_sender(tracker.sender_id)
+        channel, address = conversation.channel.value, conversation.address
         if await courier().tickets_on_their_way(tracker.sender_id):
             say(dispatcher, tracker, "status_on_its_way")
             return []

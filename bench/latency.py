@@ -26,6 +26,7 @@ from pathlib import Path
 import aiohttp
 
 from bot.rasa_client import WEBHOOK_PATH
+from conversation_id import ConversationId
 from harness.stack import Stack
 from harness.telegram_emulator import TelegramEmulator
 
@@ -89,7 +90,7 @@ def via_rasa(url: str) -> Send:
     """Send a turn straight to Rasa's REST channel."""
 
     async def send(session: aiohttp.ClientSession, conversation: str, text: str) -> None:
-        body = {"sender": f"webchat:{conversation}", "message": text}
+        body = {"sender": str(ConversationId.webchat(conversation)), "message": text}
         async with session.post(f"{url}{WEBHOOK_PATH}", json=body) as response:
             response.raise_for_status()
             assert await response.json()
@@ -103,7 +104,7 @@ async def replies_per_turn(url: str) -> list[int]:
     conversation = uuid.uuid4().hex
     async with aiohttp.ClientSession() as session:
         for text in JOURNEY:
-            body = {"sender": f"webchat:{conversation}", "message": text}
+            body = {"sender": str(ConversationId.webchat(conversation)), "message": text}
             async with session.post(f"{url}{WEBHOOK_PATH}", json=body) as response:
                 counts.append(len(await response.json()))
     return counts

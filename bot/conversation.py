@@ -12,6 +12,7 @@ from bot.language import LanguageDetector
 from bot.rasa_client import Button, RasaClient, RasaUnavailable, Reply
 from bot.safety import Danger, SafetyFilter
 from contentlib import ContentStore
+from conversation_id import channel_of
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ class Conversation:
         written = self.detector.detect(message) if self.detector else None
         danger = self.safety.check_words(message)
         if danger is not None:
-            logger.info("emergency words in a %s conversation", _channel(sender_id))
+            logger.info("emergency words in a %s conversation", channel_of(sender_id))
             return [
                 *self.emergency(danger, spoken, written),
                 self.notice("emergency_continue", spoken),
@@ -109,7 +110,9 @@ class Conversation:
         alarm: list[Reply] = []
         sounds_like = await asyncio.to_thread(self.safety.check_meaning, message)
         if sounds_like is not None:
-            logger.info("a message sounding like danger in a %s conversation", _channel(sender_id))
+            logger.info(
+                "a message sounding like danger in a %s conversation", channel_of(sender_id)
+            )
             alarm = self.emergency(sounds_like, spoken, written)
             if send_now is not None:
                 await send_now(alarm)
@@ -123,7 +126,7 @@ class Conversation:
             if message.strip() == RESTART:
                 replies += (await self.rasa.send(sender_id, GREET, metadata)).replies
         except RasaUnavailable as error:
-            logger.error("rasa unavailable for a %s conversation: %s", _channel(sender_id), error)
+            logger.error("rasa unavailable for a %s conversation: %s", channel_of(sender_id), error)
             replies, answer = [self.notice("service_unavailable", spoken)], None
         if answer is not None and answer.language:
             self.languages.set(sender_id, answer.language)
@@ -133,10 +136,10 @@ class Conversation:
             await self.forget(sender_id)
             self.languages.forget(sender_id)
             logger.info(
-                "a %s conversation was erased at the patient's request", _channel(sender_id)
+                "a %s conversation was erased at the patient's request", channel_of(sender_id)
             )
         if not replies:
-            logger.error("rasa gave no reply in a %s conversation", _channel(sender_id))
+            logger.error("rasa gave no reply in a %s conversation", channel_of(sender_id))
             return [self.notice("service_unavailable", spoken)]
         if answer is None:
             return replies
@@ -167,8 +170,3 @@ class Conversation:
 def _set_language(language: str) -> str:
     """The payload of a button that sets the conversation's language."""
     return f'/set_language{{"language":"{language}"}}'
-
-
-def _channel(sender_id: str) -> str:
-    """The channel part of a sender id, the only part of it fit for the logs."""
-    return sender_id.split(":")[0]

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from bot import webchat
 from bot.rasa_client import Reply
+from conversation_id import Channel, ConversationId
 from outbox import NewJob, Outbox
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ class Delivery(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    channel: Literal["telegram", "webchat"]
+    channel: Channel
     address: str = Field(min_length=1, max_length=255)
     text: str = Field(min_length=1, max_length=MAX_TEXT_LENGTH)
     reference: str | None = Field(default=None, pattern=r"^SO-[0-9]{4}-[0-9]{5,}$")
@@ -82,7 +83,7 @@ class DeliveryRoutes:
         if isinstance(delivery, web.Response):
             return delivery
         text = _with_header(request, delivery)
-        if delivery.channel == "telegram":
+        if delivery.channel == Channel.TELEGRAM:
             return await self._to_telegram(request, delivery.address, text, key)
         return await _to_webchat(request, delivery, text, key)
 
@@ -108,7 +109,9 @@ class DeliveryRoutes:
             return failure(
                 422, "invalid_session", "session_id must be 8 to 64 letters, digits, '-' or '_'."
             )
-        taken = await request.app[outbox_key].take(WEBCHAT_QUEUE, webchat.lane_of(session_id))
+        taken = await request.app[outbox_key].take(
+            WEBCHAT_QUEUE, str(ConversationId.webchat(session_id))
+        )
         return web.json_response({"messages": [job.payload for job in taken]})
 
     def _authorised(self, request: web.Request) -> bool:
@@ -158,7 +161,7 @@ async def _to_webchat(
         "reference": delivery.reference,
         "at": datetime.now(UTC).isoformat(),
     }
-    lane = webchat.lane_of(delivery.address)
+    lane = str(ConversationId.webchat(delivery.address))
     await request.app[outbox_key].put_many(
         [NewJob(WEBCHAT_QUEUE, lane, message, f"delivery:{key}" if key else None)]
     )

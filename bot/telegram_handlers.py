@@ -25,7 +25,8 @@ from bot.conversation import Conversation
 from bot.rasa_client import Reply
 from bot.telegram_context import TurnContext
 from bot.telegram_intake import origin_of
-from bot.telegram_sending import Sending, lane_of_chat
+from bot.telegram_sending import Sending
+from conversation_id import ConversationId
 from outbox import NewJob
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ COMMANDS = {
 def sender_id(update: Update) -> str:
     """The Rasa conversation id of the chat this update belongs to."""
     assert update.effective_chat is not None
-    return lane_of_chat(update.effective_chat.id)
+    return str(ConversationId.telegram(update.effective_chat.id))
 
 
 def language(update: Update) -> str | None:

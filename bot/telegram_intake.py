@@ -20,7 +20,8 @@ from telegram import Update
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 
 from bot.delivery import failure
-from bot.telegram_sending import lane_of_chat, seconds
+from bot.telegram_sending import seconds
+from conversation_id import ConversationId
 from outbox import Backoff, Outbox
 
 if TYPE_CHECKING:
@@ -51,10 +52,10 @@ def lane_of_update(data: dict[str, Any]) -> str:
     """The chat an update belongs to (updates without a chat share their sender's lane)."""
     chat, user = origin_of(data)
     if chat is not None and "id" in chat:
-        return lane_of_chat(chat["id"])
+        return str(ConversationId.telegram(chat["id"]))
     if user is not None and "id" in user:
-        return f"telegram:user:{user['id']}"
-    return "telegram:other"
+        return str(ConversationId.telegram(f"user:{user['id']}"))
+    return str(ConversationId.telegram("other"))
 
 
 async def store_update(outbox: Outbox, data: dict[str, Any]) -> bool:

@@ -18,14 +18,10 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from bot.buttons import CallbackPayloads
 from bot.rasa_client import Reply
 from contentlib.markdown import to_telegram_html
+from conversation_id import ConversationId
 from outbox import GiveUp, Job, NewJob, Outbox, RetryLater
 
 MESSAGES_QUEUE = "telegram_messages"
-
-
-def lane_of_chat(chat_id: int | str) -> str:
-    """A chat's lane in the outbox, which is also its Rasa conversation id."""
-    return f"telegram:{chat_id}"
 
 
 def chunks(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
@@ -71,8 +67,8 @@ class Sending:
         self, chat_id: int, replies: Sequence[Reply], key: str | None = None
     ) -> list[NewJob]:
         """The outbox jobs that send replies: HTML pieces, buttons on the last piece."""
-        lane = lane_of_chat(chat_id)
-        jobs = []
+        lane = str(ConversationId.telegram(chat_id))
+        jobs: list[NewJob] = []
         for reply in replies:
             keyboard = await self.keyboard(reply, lane)
             pieces = chunks(to_telegram_html(reply.text)) or ["…"]

@@ -13,6 +13,7 @@ from aiohttp import web
 from bot.conversation import Conversation
 from contentlib import ContentStore
 from contentlib.markdown import to_web_html
+from conversation_id import ConversationId
 
 logger = logging.getLogger(__name__)
 
@@ -23,11 +24,6 @@ TEMPLATES = Path(__file__).parent / "templates"
 conversation_key = web.AppKey("conversation", Conversation)
 content_key = web.AppKey("content", ContentStore)
 templates_key = web.AppKey("templates", jinja2.Environment)
-
-
-def lane_of(session_id: str) -> str:
-    """A web chat session's lane in the outbox, which is also its Rasa conversation id."""
-    return f"webchat:{session_id}"
 
 
 def error(status: type[web.HTTPException], code: str, message: str) -> web.HTTPException:
@@ -114,7 +110,7 @@ async def post_message(request: web.Request) -> web.Response:
     """
     message = await read_message(request)
     replies = await request.app[conversation_key].respond(
-        lane_of(message.session_id),
+        str(ConversationId.webchat(message.session_id)),
         message.text,
         message.language,
         message_id=message.message_id,

@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
-from actions.handoff import ActionHandoff, ActionRequestCallback, ActionRequestStatus, channel_of
+from actions.handoff import ActionHandoff, ActionRequestCallback, ActionRequestStatus
 from contentlib import ContentStore
 from tests.actions.conftest import FakeReception
 from tests.waiting import until
@@ -247,9 +247,3 @@ async def test_another_conversations_ticket_is_never_shown(
     dispatcher = CollectingDispatcher()
     await ActionRequestStatus().run(dispatcher, tracker({}, []), {})
     assert [m["text"] for m in dispatcher.messages] == [content.text("status_none", "en")]
-
-
-def test_conversation_ids_name_their_channel() -> None:
-    """Telegram and web chat conversation ids split into channel and address."""
-    assert channel_of("telegram:42") == ("telegram", "42")
-    assert channel_of("webchat:abcdefgh") == ("webchat", "abcdefgh")

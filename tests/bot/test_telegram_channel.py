@@ -20,6 +20,7 @@ from bot.telegram_channel import TelegramChannel
 from bot.telegram_intake import UPDATES_QUEUE
 from bot.telegram_sending import MESSAGES_QUEUE
 from contentlib import ContentStore
+from conversation_id import ConversationId
 from embeddings import SentenceEncoder
 from harness.stack import ROOT
 from harness.telegram_emulator import TelegramEmulator
@@ -262,7 +263,7 @@ async def test_a_patient_who_blocked_the_bot_holds_up_nobody(
     telegram.set_blocked(blocked)
     await channel.receive(text_update(900_040, "hi", chat_id=blocked))
     await until(lambda: len([c for c in telegram.calls("sendMessage") if c["error"]]) >= 2)
-    pending = await channel.outbox.pending(MESSAGES_QUEUE, f"telegram:{blocked}")
+    pending = await channel.outbox.pending(MESSAGES_QUEUE, str(ConversationId.telegram(blocked)))
     assert pending == []
 
 
@@ -277,7 +278,12 @@ async def test_an_update_interrupted_by_a_crash_is_processed_after_the_restart(
     engine = create_engine(database_url)
     await upgrade(engine)
     dying = Outbox(engine, "bot-under-test")
-    await dying.put(UPDATES_QUEUE, f"telegram:{CHAT_ID}", text_update(900_050, "lost?"), "900050")
+    await dying.put(
+        UPDATES_QUEUE,
+        str(ConversationId.telegram(CHAT_ID)),
+        text_update(900_050, "lost?"),
+        "900050",
+    )
     assert len(await dying.claim(UPDATES_QUEUE, 10)) == 1  # leased, then the process dies
     await engine.dispose()
     mark = telegram.mark()
@@ -294,7 +300,7 @@ async def test_a_button_with_a_long_payload_works_after_a_restart(
     """Callback data over 64 bytes is kept in the outbox, not in the process's memory."""
     first = await start_channel()
     long_payload = '/inform_cancer_type{"cancer_type":"' + "x" * 60 + '"}'
-    data = await first.payloads.encode(long_payload, f"telegram:{CHAT_ID}")
+    data = await first.payloads.encode(long_payload, str(ConversationId.telegram(CHAT_ID)))
     assert len(data.encode()) <= 64
     await first.stop()
     second = await start_channel()

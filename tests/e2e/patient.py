@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.telegram_sending import lane_of_chat
 from contentlib import ContentStore
 from contentlib.markdown import to_telegram_html
+from conversation_id import ConversationId
 from harness.telegram_emulator import TelegramEmulator
 from tests.e2e.stored import outbox_rows
 
@@ -41,7 +41,7 @@ class Patient:
         machine is."""
         self.telegram.wait_for(None, self.chat_id, after=after, timeout=REPLY_TIMEOUT)
         deadline = time.monotonic() + REPLY_TIMEOUT
-        lane = lane_of_chat(self.chat_id)
+        lane = str(ConversationId.telegram(self.chat_id))
         while busy := [r for r in outbox_rows(self.bot_database, lane) if r["done_at"] is None]:
             if time.monotonic() > deadline:
                 raise AssertionError(f"the bot still has {len(busy)} job(s) for chat {lane}")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 
+from conversation_id import ConversationId
 from harness.stack import Stack
 
 
@@ -25,7 +26,8 @@ def tracker_rows(stack: Stack, chat_id: int) -> list[dict]:
     """Every event the tracker store holds for a chat, as stored."""
     with sqlite3.connect(stack.workdir / "tracker.db") as db:
         rows = db.execute(
-            "SELECT data FROM events WHERE sender_id = ? ORDER BY id", (f"telegram:{chat_id}",)
+            "SELECT data FROM events WHERE sender_id = ? ORDER BY id",
+            (str(ConversationId.telegram(chat_id)),),
         ).fetchall()
     return [json.loads(data) for (data,) in rows]
 

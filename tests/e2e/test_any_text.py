@@ -15,6 +15,7 @@ from bot.conversation import Conversation
 from bot.rasa_client import RasaClient
 from bot.safety import SafetyFilter
 from contentlib import ContentStore
+from conversation_id import ConversationId
 from harness.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -28,7 +29,9 @@ async def answer(stack: Stack, content: ContentStore, safety: SafetyFilter, text
     """The replies a new conversation gets for one message."""
     async with aiohttp.ClientSession() as session:
         conversation = Conversation(RasaClient(stack.url("rasa"), session, 30), content, safety)
-        return await conversation.respond(f"webchat:anytext-{next(_senders)}", text, "en")
+        return await conversation.respond(
+            str(ConversationId.webchat(f"anytext-{next(_senders)}")), text, "en"
+        )
 
 
 @settings(

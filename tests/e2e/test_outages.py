@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from contentlib import ContentStore
+from conversation_id import ConversationId
 from harness.stack import Stack
 from harness.telegram_emulator import TelegramEmulator
 from tests.e2e.patient import Patient
@@ -126,7 +127,7 @@ def test_an_update_the_bot_stored_but_did_not_finish_is_answered_once(
     patient.taps_key("menu.start")
     stack.kill_service("bot")
     down.append("bot")
-    lane = f"telegram:{patient.chat_id}"
+    lane = str(ConversationId.telegram(patient.chat_id))
     update = {
         "update_id": 9_900_001,
         "message": {

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from contentlib import ContentStore
+from conversation_id import ConversationId
 from harness.stack import Stack
 from harness.telegram_emulator import TelegramEmulator
 from tests.e2e.patient import Patient
@@ -23,7 +24,7 @@ REFERENCE = re.compile(r"SO-\d{4}-\d{5}")
 
 def stored_anywhere(stack: Stack, chat_id: int) -> str:
     """Everything the tracker store and both outboxes hold about a chat, as one text."""
-    lane = f"telegram:{chat_id}"
+    lane = str(ConversationId.telegram(chat_id))
     parts = [
         json.dumps(tracker_rows(stack, chat_id)),
         json.dumps(outbox_rows(stack.bot_database, lane)),
@@ -108,9 +109,14 @@ def test_declining_keeps_no_text_in_the_bot_either(
     patient.taps_key("consent.decline")
     patient.says("I have pancreatic cancer, my phone is 0474 12 12 12")
     time.sleep(1)
-    stored = json.dumps(outbox_rows(stack.bot_database, f"telegram:{patient.chat_id}"))
+    stored = json.dumps(
+        outbox_rows(stack.bot_database, str(ConversationId.telegram(patient.chat_id)))
+    )
     assert "pancreatic" not in stored and "0474" not in stored
-    assert outbox_rows(stack.workdir / "actions.db", f"telegram:{patient.chat_id}") == []
+    assert (
+        outbox_rows(stack.workdir / "actions.db", str(ConversationId.telegram(patient.chat_id)))
+        == []
+    )
 
 
 def test_another_patients_reference_shows_nothing_of_their_ticket(

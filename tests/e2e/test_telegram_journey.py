@@ -12,6 +12,7 @@ import pytest
 
 from contentlib import ContentStore
 from contentlib.markdown import to_telegram_html
+from conversation_id import ConversationId
 from harness.stack import Stack
 from harness.telegram_emulator import TelegramEmulator
 from tests.e2e.patient import Patient
@@ -190,7 +191,7 @@ def test_coming_back_after_the_session_expired_offers_to_continue(
             "UPDATE events SET timestamp = timestamp - ?, "
             "data = json_set(data, '$.timestamp', json_extract(data, '$.timestamp') - ?) "
             "WHERE sender_id = ?",
-            (three_days, three_days, f"telegram:{patient.chat_id}"),
+            (three_days, three_days, str(ConversationId.telegram(patient.chat_id))),
         )
     time.sleep(0.1)
     patient.says("Hello")

@@ -15,7 +15,6 @@ Two layers, both run before the message reaches Rasa (so they work while Rasa is
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -25,6 +24,7 @@ import numpy as np
 import yaml
 
 from contentlib import ContentStore
+from contentlib.questions import normalise
 from embeddings import SentenceEncoder
 
 SAFE = "safe"
@@ -42,19 +42,6 @@ class Danger(StrEnum):
 
     DISTRESS = "distress"
     MEDICAL = "medical"
-
-
-def normalise(text: str) -> str:
-    """Lower-case, strip accents, straighten apostrophes and collapse spaces.
-
-    Compatibility forms are unfolded before and after lower-casing, so that styled letters
-    (bold or fullwidth capitals from "fancy font" keyboards, superscripts) read as plain ones.
-    """
-    unfolded = unicodedata.normalize("NFKD", text)
-    decomposed = unicodedata.normalize("NFKD", unfolded.casefold())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    plain = plain.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
-    return " ".join(re.sub(r"[^\w']+", " ", plain).split())
 
 
 @dataclass(frozen=True)
@@ -111,7 +98,11 @@ class SafetyFilter:
         patterns = {}
         for danger in Danger:
             phrases = sorted(
-                {normalise(p) for per_language in raw[danger.value].values() for p in per_language},
+                {
+                    normalise(p, keep_apostrophes=True)
+                    for per_language in raw[danger.value].values()
+                    for p in per_language
+                },
                 key=len,
                 reverse=True,
             )
@@ -134,7 +125,7 @@ class SafetyFilter:
 
     def check_words(self, text: str) -> Danger | None:
         """Return the danger the word list finds in a message, distress first, or None."""
-        cleaned = normalise(text)
+        cleaned = normalise(text, keep_apostrophes=True)
         for danger in Danger:
             if self.patterns[danger].search(cleaned):
                 return danger
@@ -143,10 +134,17 @@ class SafetyFilter:
 
 def ordinary_messages(content: ContentStore, nlu: Path) -> list[str]:
     """What patients ordinarily write: the FAQ questions and the NLU examples, all languages."""
-    found = [
+    faq = [
         e for lang in content.languages for t in content.topics(lang).values() for e in t.examples
     ]
-    for path in sorted(nlu.glob("*/*.yml")):
+    return faq + nlu_examples(nlu)
+
+
+def nlu_examples(folder: Path) -> list[str]:
+    """Every intent example of the NLU files in a folder's language folders, as typed (without
+    the entity annotations)."""
+    found = []
+    for path in sorted(folder.glob("*/*.yml")):
         for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
             if "intent" not in block:
                 continue

@@ -13,13 +13,23 @@ MAX_QUESTION_LENGTH = 300
 _EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
 _PHONE = re.compile(r"(?<!\w)\+?\d(?:[\s./()\-]{0,3}\d){7,}")
 _NOT_WORD = re.compile(r"[^\w\s]|_")
+_NOT_WORD_NOR_APOSTROPHE = re.compile(r"[^\w\s']|_")
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 
 
-def normalise(text: str) -> str:
-    """Lower-case, without accents, punctuation or repeated spaces: 'What's it?' -> 'what s it'."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_LIGATURES))
+def normalise(text: str, keep_apostrophes: bool = False) -> str:
+    """Lower-case, without accents, punctuation or repeated spaces: 'What's it?' -> 'what s it'.
+
+    With `keep_apostrophes`, apostrophes stay, and curly ones are straightened. Compatibility forms
+    are unfolded before and after lower-casing, so that styled letters (bold or fullwidth
+    capitals from "fancy font" keyboards, superscripts) read as plain ones.
+    """
+    unfolded = unicodedata.normalize("NFKD", text)
+    decomposed = unicodedata.normalize("NFKD", unfolded.casefold().translate(_LIGATURES))
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    if keep_apostrophes:
+        return " ".join(_NOT_WORD_NOR_APOSTROPHE.sub(" ", bare.translate(_APOSTROPHES)).split())
     return " ".join(_NOT_WORD.sub(" ", bare).split())
 
 

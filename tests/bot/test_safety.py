@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.safety import Danger, SafetyFilter, normalise
+from bot.safety import Danger, SafetyFilter
+from contentlib.questions import normalise
 
 
 @pytest.mark.parametrize(
@@ -63,4 +64,5 @@ def test_ordinary_messages_pass(safety: SafetyFilter, message: str) -> None:
 
 def test_normalise_strips_accents_case_and_punctuation() -> None:
     """Matching ignores accents, capitals, curly apostrophes and punctuation."""
-    assert normalise("  Je N\u2019ARRIVE   plus à RESPIRER!! ") == "je n'arrive plus a respirer"
+    spoken = "  Je N\u2019ARRIVE   plus à RESPIRER!! "
+    assert normalise(spoken, keep_apostrophes=True) == "je n'arrive plus a respirer"

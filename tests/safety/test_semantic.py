@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.safety import ANNOTATION, SafetyFilter, ordinary_messages
+from bot.safety import SafetyFilter, nlu_examples, ordinary_messages
 from contentlib import ContentStore
 from embeddings import SentenceEncoder
 from harness.stack import ROOT
@@ -35,12 +35,7 @@ def safety() -> SafetyFilter:
 
 def ordinary_held_out() -> list[str]:
     """The NLU held-out messages of every language (greetings, answers, questions)."""
-    found = []
-    for path in sorted((ROOT / "tests" / "nlu").glob("*/*.yml")):
-        for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
-            for line in str(block.get("examples") or "").splitlines():
-                found.append(ANNOTATION.sub(lambda m: m.group(1), line.strip().removeprefix("- ")))
-    return [text for text in found if text]
+    return nlu_examples(ROOT / "tests" / "nlu")
 
 
 def test_messages_in_danger_get_help_and_ordinary_ones_rarely_do(safety: SafetyFilter) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.language import LanguageDetector
-from bot.rasa_client import Button, RasaClient, RasaUnavailable, Reply
+from bot.rasa_client import Answer, Button, RasaClient, RasaUnavailable, Reply
 from bot.safety import Danger, SafetyFilter
 from contentlib import ContentStore
 from conversation_id import channel_of
@@ -107,43 +108,66 @@ class Conversation:
                 *self.emergency(danger, spoken, written),
                 self.notice("emergency_continue", spoken),
             ]
-        alarm: list[Reply] = []
-        sounds_like = await asyncio.to_thread(self.safety.check_meaning, message)
-        if sounds_like is not None:
-            logger.info(
-                "a message sounding like danger in a %s conversation", channel_of(sender_id)
-            )
-            alarm = self.emergency(sounds_like, spoken, written)
-            if send_now is not None:
-                await send_now(alarm)
-                alarm = []
-        metadata = {"chat_type": chat_type}
-        if language:
-            metadata["language"] = language
-        try:
-            answer = await self.rasa.send(sender_id, message, metadata, message_id, redelivered)
-            replies = list(answer.replies)
-            if message.strip() == RESTART:
-                replies += (await self.rasa.send(sender_id, GREET, metadata)).replies
-        except RasaUnavailable as error:
-            logger.error("rasa unavailable for a %s conversation: %s", channel_of(sender_id), error)
-            replies, answer = [self.notice("service_unavailable", spoken)], None
-        if answer is not None and answer.language:
+        alarm = await self.alarm(sender_id, message, spoken, written, send_now)
+        metadata = {"chat_type": chat_type, **({"language": language} if language else {})}
+        answer = await self.ask_rasa(sender_id, message, metadata, message_id, redelivered)
+        if answer is None:
+            return [*alarm, self.notice("service_unavailable", spoken)]
+        if answer.language:
             self.languages.set(sender_id, answer.language)
             spoken = answer.language
-        replies = [*alarm, *replies]
-        if answer is not None and answer.erase_conversation:
-            await self.forget(sender_id)
-            self.languages.forget(sender_id)
-            logger.info(
-                "a %s conversation was erased at the patient's request", channel_of(sender_id)
-            )
+        if answer.erase_conversation:
+            await self.forget_conversation(sender_id)
+        replies = [*alarm, *answer.replies]
         if not replies:
             logger.error("rasa gave no reply in a %s conversation", channel_of(sender_id))
             return [self.notice("service_unavailable", spoken)]
-        if answer is None:
-            return replies
         return replies + self.switch_offer(sender_id, spoken, written)
+
+    async def alarm(
+        self,
+        sender_id: str,
+        message: str,
+        spoken: str,
+        written: str | None,
+        send_now: SendNow | None,
+    ) -> list[Reply]:
+        """The emergency numbers for a message that sounds like danger, to go before Rasa's
+        answer; sent at once instead when the channel can (then nothing is left to add)."""
+        sounds_like = await asyncio.to_thread(self.safety.check_meaning, message)
+        if sounds_like is None:
+            return []
+        logger.info("a message sounding like danger in a %s conversation", channel_of(sender_id))
+        alarm = self.emergency(sounds_like, spoken, written)
+        if send_now is None:
+            return alarm
+        await send_now(alarm)
+        return []
+
+    async def ask_rasa(
+        self,
+        sender_id: str,
+        message: str,
+        metadata: dict[str, str],
+        message_id: str | None,
+        redelivered: bool,
+    ) -> Answer | None:
+        """Rasa's answer (after /restart, with its greeting), or None if Rasa cannot answer."""
+        try:
+            answer = await self.rasa.send(sender_id, message, metadata, message_id, redelivered)
+            if message.strip() != RESTART:
+                return answer
+            greeting = await self.rasa.send(sender_id, GREET, metadata)
+            return dataclasses.replace(answer, replies=[*answer.replies, *greeting.replies])
+        except RasaUnavailable as error:
+            logger.error("rasa unavailable for a %s conversation: %s", channel_of(sender_id), error)
+            return None
+
+    async def forget_conversation(self, sender_id: str) -> None:
+        """Forget the bot's own copy of a conversation whose patient erased their data."""
+        await self.forget(sender_id)
+        self.languages.forget(sender_id)
+        logger.info("a %s conversation was erased at the patient's request", channel_of(sender_id))
 
     def emergency(self, danger: Danger, spoken: str, written: str | None) -> list[Reply]:
         """The emergency numbers, in the language written in and in the conversation's."""

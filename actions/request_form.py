@@ -127,7 +127,7 @@ class Kind:
         """The question's buttons: a skip button if the answer may be skipped."""
         return [button(tracker, question.skip, payload("skip"))] if question.skip else []
 
-    def ask_variables(self, question: Question, tracker: Tracker) -> dict[str, str]:
+    def ask_variables(self, question: Question, tracker: Tracker) -> dict[str, Any]:
         """What the question's message says besides its own words."""
         return {}
 
@@ -149,7 +149,7 @@ class Kind:
         if key := question.notes.get(value):
             say(dispatcher, tracker, key, **self.note_variables(question, tracker))
 
-    def note_variables(self, question: Question, tracker: Tracker) -> dict[str, str]:
+    def note_variables(self, question: Question, tracker: Tracker) -> dict[str, Any]:
         """What the note after an answer says besides its own words."""
         return {}
 
@@ -214,7 +214,7 @@ class CancerType(Choice):
 class Record(Choice):
     """One item of the records checklist: have it, asked for it, not yet."""
 
-    def ask_variables(self, question: Question, tracker: Tracker) -> dict[str, str]:
+    def ask_variables(self, question: Question, tracker: Tracker) -> dict[str, Any]:
         """The item's name and what it contains."""
         return {
             "name": text(tracker, f"records.{question.item}.name"),
@@ -241,7 +241,7 @@ class Record(Choice):
         ):
             say(dispatcher, tracker, "records_rights")
 
-    def note_variables(self, question: Question, tracker: Tracker) -> dict[str, str]:
+    def note_variables(self, question: Question, tracker: Tracker) -> dict[str, Any]:
         """How to get the item."""
         return {"how_to_get": text(tracker, f"records.{question.item}.how_to_get")}
 
@@ -319,7 +319,7 @@ class Confirm(Kind):
             ),
         ]
 
-    def ask_variables(self, question: Question, tracker: Tracker) -> dict[str, str]:
+    def ask_variables(self, question: Question, tracker: Tracker) -> dict[str, Any]:
         """Every answer of the request, one line each."""
         return {"answers": Markdown("\n".join(f"- {line}" for line in summary_lines(tracker)))}
 

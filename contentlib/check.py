@@ -138,18 +138,20 @@ class Checker:
             for gap in intents.gaps(self.nlu):
                 self.report(gap.path, gap.line, gap.what, gap.todo)
         if self.form is not None and self.form.is_file():
-            self.check_form(set(messages.get(DEFAULT_LANGUAGE, {})))
+            self.check_form(self.form, set(messages.get(DEFAULT_LANGUAGE, {})))
         return sorted(set(self.problems))
 
-    def check_form(self, known: set[str]) -> None:
-        """Every message the request form's declaration names exists (in English; the other
-        languages are compared with English)."""
+    def check_form(self, form: Path, known: set[str]) -> None:
+        """Check that every message the request form's declaration names exists.
+
+        In English: the other languages are compared with English.
+        """
         path = self.root / DEFAULT_LANGUAGE / "messages.yml"
-        for key in sorted(requestform.load(self.form).content_keys() - known):
+        for key in sorted(requestform.load(form).content_keys() - known):
             self.report(
                 path,
                 1,
-                f"the request form ({self.form.name}) uses the message {key}, which is missing",
+                f"the request form ({form.name}) uses the message {key}, which is missing",
                 f"add {key} to messages.yml",
             )
 

@@ -12,7 +12,7 @@ from types import MappingProxyType
 
 from contentlib.store import Markdown
 
-MESSAGE_VARIABLES = MappingProxyType(
+MESSAGE_VARIABLES: MappingProxyType[str, dict[str, object]] = MappingProxyType(
     {
         "ask_record": {
             "name": "Pathology reports",
@@ -55,4 +55,4 @@ def variables_of(key: str) -> dict[str, object]:
     A group's entry serves each of its messages: "summary_lines" for "summary_lines.phone".
     """
     group = key.partition(".")[0]
-    return dict(MESSAGE_VARIABLES.get(key, MESSAGE_VARIABLES.get(group, {})))
+    return dict(MESSAGE_VARIABLES.get(key) or MESSAGE_VARIABLES.get(group) or {})

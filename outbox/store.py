@@ -42,6 +42,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, aliased, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 QUEUE_LENGTH = 32
 LANE_LENGTH = 128
@@ -406,7 +407,7 @@ class Outbox:
 
     async def pending(self, queue: str | None = None, lane: str | None = None) -> list[Job]:
         """Jobs not done yet, oldest first (for tests, health and operators)."""
-        conditions = [JobRow.done_at.is_(None)]
+        conditions: list[ColumnElement[bool]] = [JobRow.done_at.is_(None)]
         if queue is not None:
             conditions.append(JobRow.queue == queue)
         if lane is not None:

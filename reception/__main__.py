@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 
 from contentlib import ContentStore
 
-from . import accounts
+from . import accounts, wording
 from .access_log import PathOnlyAccessLogger
 from .app import create_app
 from .db import create_engine, create_sessionmaker
@@ -26,11 +26,12 @@ from .passwords import WeakPassword, check_strength
 from .retention import RetentionPeriodUnknown, purge_once
 from .schemas import StaffEmail
 from .settings import PurgeSettings, Settings, SettingsError, database_url_from_env
+from .wording import CodedError
 
 logger = logging.getLogger("reception")
 
 
-class UsageError(Exception):
+class UsageError(CodedError):
     """The command line asks for something that cannot be done."""
 
 
@@ -48,7 +49,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "create-user":
             return create_user(args)
         return serve()
-    except (SettingsError, UsageError, RetentionPeriodUnknown) as exc:
+    except (
+        SettingsError,
+        UsageError,
+        RetentionPeriodUnknown,
+        WeakPassword,
+        accounts.AccountExists,
+    ) as exc:
         logger.error("%s", exc)
         return 2
 
@@ -109,7 +116,7 @@ def purge() -> int:
     settings = PurgeSettings.from_env()
     logging.getLogger("alembic").setLevel(logging.WARNING)
     purged = asyncio.run(_purge(settings))
-    print(f"purged {purged} ticket{'' if purged == 1 else 's'}")
+    print(wording.text("cli_purged", count=purged))
     return 0
 
 
@@ -130,7 +137,7 @@ def _checked_email(raw: str) -> str:
     try:
         return TypeAdapter(StaffEmail).validate_python(raw.strip())
     except ValidationError:
-        raise UsageError("--email must be an e-mail address such as ana@example.org.") from None
+        raise UsageError("cli_bad_email") from None
 
 
 def _read_password(*, from_stdin: bool) -> str:
@@ -138,13 +145,10 @@ def _read_password(*, from_stdin: bool) -> str:
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Repeat the password: ") != password:
-            raise UsageError("The two passwords differ.")
-    try:
-        check_strength(password)
-    except WeakPassword as exc:
-        raise UsageError(str(exc)) from None
+        password = getpass.getpass(wording.text("cli_password_prompt"))
+        if getpass.getpass(wording.text("cli_password_again")) != password:
+            raise UsageError("cli_passwords_differ")
+    check_strength(password)
     return password
 
 
@@ -157,8 +161,6 @@ async def _create_user(
         await upgrade(engine)
         async with create_sessionmaker(engine)() as session:
             await accounts.create_user(session, email, password, role, name)
-    except accounts.AccountExists as exc:
-        raise UsageError(str(exc)) from None
     finally:
         await engine.dispose()
 

@@ -13,22 +13,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .models import StaffRole, StaffSession, StaffUser, utcnow
 from .passwords import hash_password, verify_password
+from .wording import CodedError
 
 
-class AccountExists(ValueError):
+class AccountExists(CodedError, ValueError):
     """Another account already has this e-mail."""
 
-    def __init__(self) -> None:
-        """Say what clashed."""
-        super().__init__("An account with this e-mail already exists.")
+    code = "account_exists"
 
 
-class AccountNotFound(LookupError):
+class AccountNotFound(CodedError, LookupError):
     """No account has the given id."""
 
-    def __init__(self) -> None:
-        """Say what was missing."""
-        super().__init__("There is no such account.")
+    code = "account_not_found"
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import TypeAdapter, ValidationError
 
-from . import accounts
+from . import accounts, wording
 from .appkeys import SESSIONMAKER_KEY
-from .models import StaffRole
+from .models import TEXT_LENGTH, StaffRole
 from .pages import error_page, render
 from .passwords import WeakPassword, check_strength
 from .schemas import ShortText, StaffEmail
@@ -23,7 +23,8 @@ _NAME = TypeAdapter(ShortText | None)
 async def accounts_page(request: web.Request) -> web.StreamResponse:
     """List the staff accounts, with a form to create one."""
     staff = await _admin(request)
-    return await _page(request, staff, notice=_notice(request.query.get("done", "")))
+    done = wording.table("accounts_done").get(request.query.get("done", ""))
+    return await _page(request, staff, notice=done)
 
 
 @routes.post("/accounts")
@@ -43,7 +44,8 @@ async def create_account(request: web.Request) -> web.StreamResponse:
         try:
             await accounts.create_user(session, email, form.get("password", ""), role, name)
         except accounts.AccountExists as exc:
-            return await _page(request, staff, error=str(exc), draft=draft, status=409)
+            error = wording.describe(exc)
+            return await _page(request, staff, error=error, draft=draft, status=409)
     raise web.HTTPSeeOther("/accounts?done=created")
 
 
@@ -55,13 +57,14 @@ async def set_active(request: web.Request) -> web.StreamResponse:
     user_id = int(request.match_info["user_id"])
     active = form.get("active") == "1"
     if user_id == staff.user.id and not active:
-        error = "You cannot deactivate your own account."
+        error = wording.text("account_self_deactivation")
         return await _page(request, staff, error=error, status=409)
     async with request.app[SESSIONMAKER_KEY]() as session:
         try:
             await accounts.set_active(session, user_id, active)
         except accounts.AccountNotFound as exc:
-            return error_page(request, 404, "No such account", str(exc))
+            title = wording.text("page_no_such_account")
+            return error_page(request, 404, title, wording.describe(exc))
     raise web.HTTPSeeOther(f"/accounts?done={'activated' if active else 'deactivated'}")
 
 
@@ -98,19 +101,10 @@ async def _page(
     )
 
 
-def _notice(done: str) -> str | None:
-    """Return the confirmation to show after a change."""
-    return {
-        "created": "Account created. Give the person their password in person or by phone.",
-        "deactivated": "Account deactivated; it was signed out everywhere.",
-        "activated": "Account reactivated.",
-    }.get(done)
-
-
 def _problem(exc: Exception) -> str:
     """Say which field of the new account is wrong."""
     if isinstance(exc, WeakPassword):
-        return str(exc)
+        return wording.describe(exc)
     if isinstance(exc, ValidationError):
-        return "Check the e-mail address and the name (at most 200 characters)."
-    return "Choose one of the roles."
+        return wording.text("account_details_invalid", maximum=TEXT_LENGTH)
+    return wording.text("account_role_invalid")

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from . import erasure, gaps, queries
+from . import erasure, gaps, queries, wording
 from .appkeys import BOT_KEY, SESSIONMAKER_KEY
 from .bot_client import DeliveryFailed
 from .messaging import message_patient
@@ -34,6 +34,7 @@ from .schemas import (
     TicketUpdate,
     TranscriptEntryOut,
 )
+from .wording import CodedError
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ routes = web.RouteTableDef()
 
 
 class ApiError(Exception):
-    """An error the API reports to its client as a JSON body."""
+    """An error the API reports to its client as a JSON body; the message comes from the wording."""
 
     def __init__(
         self,
@@ -56,7 +57,7 @@ class ApiError(Exception):
         details: list[dict[str, Any]] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        """Describe the error with an HTTP status, a stable code and a readable message."""
+        """Describe the error with an HTTP status, a stable code and its rendered wording."""
         super().__init__(message)
         self.status = status
         self.code = code
@@ -210,7 +211,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return _from_http_exception(exc, request.method).response()
     except Exception:
         logger.exception("Unexpected error while serving %s %s", request.method, request.path)
-        return ApiError(500, "internal_error", "Something went wrong on our side.").response()
+        return ApiError(500, "internal_error", wording.text("api_internal_error")).response()
 
 
 def bearer_auth_middleware(token: str) -> Callable[[web.Request, Handler], Awaitable[Any]]:
@@ -224,7 +225,7 @@ def bearer_auth_middleware(token: str) -> Callable[[web.Request, Handler], Await
             raise ApiError(
                 401,
                 "unauthorized",
-                "Send the API token as 'Authorization: Bearer <token>'.",
+                wording.text("api_unauthorized"),
                 headers={"WWW-Authenticate": "Bearer"},
             )
         return await handler(request)
@@ -232,30 +233,32 @@ def bearer_auth_middleware(token: str) -> Callable[[web.Request, Handler], Await
     return middleware
 
 
-DOMAIN_ERRORS = (
-    queries.TicketNotFound,
-    queries.TransitionNotAllowed,
-    queries.UnknownAssignee,
-    queries.TicketChanged,
-    queries.TicketErased,
-    DeliveryFailed,
-)
+# The HTTP status and the API's code of each domain error; the message is the error's wording.
+DOMAIN_ANSWERS: dict[type[CodedError], tuple[int, str]] = {
+    queries.TicketNotFound: (404, "ticket_not_found"),
+    queries.TransitionNotAllowed: (409, "transition_not_allowed"),
+    queries.UnknownAssignee: (422, "unknown_assignee"),
+    queries.TicketChanged: (409, "ticket_changed"),
+    queries.TicketErased: (409, "ticket_erased"),
+    DeliveryFailed: (502, "delivery_failed"),
+}
+DOMAIN_ERRORS = tuple(DOMAIN_ANSWERS)
+# The wording of aiohttp's own HTTP errors; any other one says its reason phrase.
+HTTP_WORDING = {
+    404: "api_no_such_endpoint",
+    405: "api_method_not_allowed",
+    413: "api_body_too_large",
+}
 
 
-def _from_domain_error(exc: Exception) -> ApiError:
+def _from_domain_error(exc: CodedError) -> ApiError:
     """Translate a domain error into the API's answer."""
-    if isinstance(exc, queries.TicketNotFound):
-        return ApiError(404, "ticket_not_found", "No ticket has this reference.")
-    if isinstance(exc, queries.TransitionNotAllowed):
-        return ApiError(409, "transition_not_allowed", str(exc))
-    if isinstance(exc, queries.UnknownAssignee):
-        detail = {"field": "assignee", "loc": ["assignee"], "message": str(exc), "type": "unknown"}
-        return ApiError(422, "unknown_assignee", f"Invalid request: {exc}", [detail])
-    if isinstance(exc, queries.TicketChanged):
-        return ApiError(409, "ticket_changed", str(exc))
-    if isinstance(exc, queries.TicketErased):
-        return ApiError(409, "ticket_erased", str(exc))
-    return ApiError(502, "delivery_failed", str(exc))
+    status, code = next(answer for kind, answer in DOMAIN_ANSWERS.items() if isinstance(exc, kind))
+    message = wording.describe(exc)
+    if not isinstance(exc, queries.UnknownAssignee):
+        return ApiError(status, code, message)
+    detail = {"field": "assignee", "loc": ["assignee"], "message": message, "type": "unknown"}
+    return ApiError(status, code, wording.text("api_invalid_request", problems=[detail]), [detail])
 
 
 def _is_api(request: web.Request) -> bool:
@@ -281,7 +284,7 @@ def _idempotency_key(request: web.Request) -> str | None:
         raise ApiError(
             400,
             "invalid_idempotency_key",
-            f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_LENGTH} printable characters.",
+            wording.text("api_bad_idempotency_key", maximum=IDEMPOTENCY_KEY_LENGTH),
         )
     return key
 
@@ -289,33 +292,30 @@ def _idempotency_key(request: web.Request) -> str | None:
 async def _read_json_object(request: web.Request) -> dict[str, Any]:
     """Read the request body as a JSON object, or raise a 4xx ApiError."""
     if request.content_type != "application/json" and not request.content_type.endswith("+json"):
-        raise ApiError(
-            415,
-            "unsupported_media_type",
-            "Send the body as JSON with 'Content-Type: application/json'.",
-        )
+        raise ApiError(415, "unsupported_media_type", wording.text("api_not_json"))
     body = await request.read()
     if not body.strip():
-        raise ApiError(400, "invalid_json", "The request body is empty; send a JSON object.")
+        raise ApiError(400, "invalid_json", wording.text("api_empty_body"))
     try:
         value = json.loads(body)
     except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno}, column {exc.colno}"
-        message = f"The request body is not valid JSON: {exc.msg} at {where}."
+        message = wording.text(
+            "api_json_syntax", problem=exc.msg, line=exc.lineno, column=exc.colno
+        )
         raise ApiError(400, "invalid_json", message) from exc
     except (UnicodeDecodeError, RecursionError) as exc:
-        raise ApiError(400, "invalid_json", "The request body is not valid UTF-8 JSON.") from exc
+        raise ApiError(400, "invalid_json", wording.text("api_json_encoding")) from exc
     if not isinstance(value, dict):
         raise ApiError(
-            400, "invalid_body", f"The request body must be a JSON object, not {_json_kind(value)}."
+            400, "invalid_body", wording.text("api_not_an_object", kind=_json_kind(value))
         )
     return value
 
 
 def _json_kind(value: object) -> str:
-    """Name the JSON type of a decoded value."""
-    kinds = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
-    return kinds.get(type(value), "a number")
+    """Name the JSON type of a decoded value, as JSON Schema does."""
+    kinds = {list: "array", str: "string", bool: "boolean", type(None): "null"}
+    return kinds.get(type(value), "number")
 
 
 def _single_valued(query: Mapping[str, str]) -> dict[str, str]:
@@ -324,9 +324,7 @@ def _single_valued(query: Mapping[str, str]) -> dict[str, str]:
     repeated = sorted({key for key in keys if keys.count(key) > 1})
     if repeated:
         raise ApiError(
-            400,
-            "invalid_query",
-            f"Give each query parameter at most once: {', '.join(repeated)}.",
+            400, "invalid_query", wording.text("api_repeated_parameters", names=repeated)
         )
     return dict(query)
 
@@ -339,9 +337,9 @@ def _validate(model: type[M], data: Mapping[str, Any], *, code: str) -> M:
         details = _error_details(
             exc.errors(include_url=False, include_context=False, include_input=False)
         )
-        fields = "; ".join(f"{item['field'] or '(body)'}: {item['message']}" for item in details)
         status = 422 if code == "validation_error" else 400
-        raise ApiError(status, code, f"Invalid request: {fields}.", details) from exc
+        message = wording.text("api_invalid_request", problems=details)
+        raise ApiError(status, code, message, details) from exc
 
 
 def _error_details(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -361,12 +359,9 @@ def _from_http_exception(exc: web.HTTPException, method: str) -> ApiError:
     """Translate one of aiohttp's HTTP errors into an ApiError."""
     code = exc.reason.lower().replace(" ", "_").replace("-", "_")
     headers = {name: value for name, value in exc.headers.items() if name.lower() == "allow"}
-    messages = {
-        404: "There is no such API endpoint.",
-        405: f"This endpoint does not accept {method} requests.",
-        413: "The request body is too large.",
-    }
-    return ApiError(exc.status, code, messages.get(exc.status, exc.reason), headers=headers)
+    said = HTTP_WORDING.get(exc.status)
+    message = exc.reason if said is None else wording.text(said, method=method)
+    return ApiError(exc.status, code, message, headers=headers)
 
 
 def _json(

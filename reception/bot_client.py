@@ -7,13 +7,15 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from .wording import CodedError
+
 logger = logging.getLogger(__name__)
 
 DELIVERIES_PATH = "/api/v1/deliveries"
 
 
-class DeliveryFailed(Exception):
-    """The bot could not pass a message on to the patient."""
+class DeliveryFailed(CodedError):
+    """The bot could not pass a message on to the patient: it was unreachable, or refused."""
 
 
 @dataclass(frozen=True)
@@ -43,16 +45,14 @@ class BotClient:
                 f"{self.base_url}{DELIVERIES_PATH}", json=body, headers=headers, timeout=timeout
             ) as response:
                 if response.status >= 300:
-                    raise DeliveryFailed(await _refusal(response))
+                    raise await _refusal(response)
         except (aiohttp.ClientError, TimeoutError) as exc:
             logger.warning("bot unreachable for a delivery: %s", exc.__class__.__name__)
-            raise DeliveryFailed(
-                "The bot could not be reached, so the message was not sent. Try again in a moment."
-            ) from exc
+            raise DeliveryFailed("bot_unreachable") from exc
 
 
-async def _refusal(response: aiohttp.ClientResponse) -> str:
-    """Describe why the bot refused a delivery, from its JSON error when it sent one."""
+async def _refusal(response: aiohttp.ClientResponse) -> DeliveryFailed:
+    """Say that the bot refused a delivery, with its own reason when it sent a JSON error."""
     logger.warning("bot refused a delivery with HTTP %d", response.status)
     reason = ""
     try:
@@ -60,5 +60,4 @@ async def _refusal(response: aiohttp.ClientResponse) -> str:
         reason = str(body["error"]["message"])
     except (ValueError, KeyError, TypeError, aiohttp.ClientError):
         pass
-    message = f"The bot refused the message (HTTP {response.status}), so it was not sent."
-    return f"{message} {reason}".strip()
+    return DeliveryFailed("bot_refused", status=response.status, reason=reason.strip())

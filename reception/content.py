@@ -19,14 +19,17 @@ from contentlib.check import Problem, check
 from contentlib.faq import add_example
 from contentlib.store import content_stamp
 
+from .wording import CodedError
 
-class ExampleRefused(Exception):
+
+class ExampleRefused(CodedError):
     """Adding the question would make the content check fail."""
 
-    def __init__(self, problems: list[Problem]) -> None:
-        """Keep the problems the change would bring."""
-        super().__init__("; ".join(str(problem) for problem in problems))
-        self.problems = problems
+    code = "example_refused"
+
+    def __init__(self, question: str, problems: list[Problem]) -> None:
+        """Keep the question and the problems the change would bring."""
+        super().__init__(question=question, problems=[str(problem) for problem in problems])
 
 
 @dataclass
@@ -55,7 +58,7 @@ def _add_example(root: Path, path: Path, question: str) -> None:
     updated = add_example(path.read_text(encoding="utf-8"), question, path)
     problems = new_errors(root, path, updated)
     if problems:
-        raise ExampleRefused(problems)
+        raise ExampleRefused(question, problems)
     write_atomically(path, updated)
 
 

@@ -15,7 +15,7 @@ from contentlib.faq import FrontMatterError
 from contentlib.markdown import to_web_html
 from contentlib.variables import variables_of
 
-from . import gaps
+from . import gaps, wording
 from .appkeys import CONTENT_KEY, RASA_KEY, SESSIONMAKER_KEY
 from .content import ExampleRefused
 from .models import GapIntent
@@ -25,17 +25,16 @@ from .staff_auth import Staff, checked_form, require_content_work, require_staff
 
 PREVIEW_PATH = "/content"
 GAPS_PATH = "/content/gaps"
-REASONS = {
-    GapIntent.NOT_UNDERSTOOD.value: "not understood",
-    GapIntent.OUT_OF_SCOPE.value: "off topic",
-}
-DONE_MESSAGES = {
-    "added": "The question was added to the topic's examples. Publish (make publish) so that "
-    "the assistant learns it.",
-    "dismissed": "The question was dismissed.",
-}
 
 routes = web.RouteTableDef()
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """A text as the web chat shows it, or why it cannot be shown."""
+
+    html: Markup
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +76,8 @@ async def preview_page(request: web.Request) -> web.StreamResponse:
 async def gaps_page(request: web.Request) -> web.StreamResponse:
     """List the questions not understood, grouped and counted, to turn into examples."""
     staff = await _editor(request)
-    return await _gaps_page(request, staff, notice=DONE_MESSAGES.get(request.query.get("done", "")))
+    done = wording.table("gaps_done").get(request.query.get("done", ""))
+    return await _gaps_page(request, staff, notice=done)
 
 
 @routes.post(f"{GAPS_PATH}/examples")
@@ -90,16 +90,15 @@ async def add_to_topic(request: web.Request) -> web.StreamResponse:
     topic = store.topics(language).get(form.get("topic", ""))
     question = questions.screen(form.get("question", ""))
     if topic is None:
-        return await _gaps_page(request, staff, error="Choose the topic that answers the question.")
+        return await _gaps_page(request, staff, error=wording.text("gap_choose_topic"))
     if question is None:
-        error = "Write the question, without phone numbers or e-mail addresses."
-        return await _gaps_page(request, staff, error=error)
+        return await _gaps_page(request, staff, error=wording.text("gap_write_question"))
     try:
         await request.app[CONTENT_KEY].add_example(topic.path, question)
     except ExampleRefused as refused:
-        return await _gaps_page(request, staff, error=_refusal(question, refused), status=409)
+        return await _gaps_page(request, staff, error=wording.describe(refused), status=409)
     except FrontMatterError as exc:
-        error = f"The question was not added: {exc}. Fix the topic file, then try again."
+        error = wording.text("gap_bad_topic_file", problem=str(exc))
         return await _gaps_page(request, staff, error=error, status=409)
     await _handle(request, staff, key, language, topic.id)
     raise web.HTTPSeeOther(f"{GAPS_PATH}?{urlencode({'done': 'added'})}#notice")
@@ -153,7 +152,7 @@ async def _gaps_page(
         csrf_token=staff.csrf_token,
         groups=groups,
         topics=topics,
-        reasons=REASONS,
+        reasons=wording.table("gap_reasons"),
         notice=notice,
         error=error,
     )
@@ -170,12 +169,7 @@ async def _ask_rasa(
             return None, None, model
         understanding = await rasa.understand(question)
     except RasaUnavailable as exc:
-        error = (
-            f"The assistant's language model (Rasa) cannot be asked right now: {exc} "
-            "Questions cannot be tried until it is back; the answers below are still what "
-            "patients read."
-        )
-        return None, error, None
+        return None, wording.text("rasa_unavailable", reason=wording.describe(exc)), None
     runner_up = understanding.runner_up or Guess("", 0.0)
     tried = Tried(
         pick=_intent_label(store, language, understanding.pick.intent),
@@ -189,7 +183,7 @@ async def _ask_rasa(
 def _intent_label(store: ContentStore, language: str, intent: str) -> str:
     """Name an intent for editors: a topic's title, or what the assistant would do."""
     if intent == GapIntent.NOT_UNDERSTOOD.value:
-        return "Not understood (nlu_fallback): the assistant asks “did you mean…?”"
+        return wording.text("intent_not_understood")
     topic = store.topics(language).get(intent.removeprefix("faq_"))
     if intent.startswith("faq_") and topic is not None:
         return f"{topic.title} ({intent})"
@@ -218,19 +212,10 @@ def _message_row(store: ContentStore, key: str, language: str) -> dict[str, Any]
     }
 
 
-def _web_html(text: Any) -> Markup:
+def _web_html(text: Any) -> Shown:
     """Render a text for the web chat, or say why it cannot be shown."""
     try:
-        return Markup(to_web_html(text()))
+        return Shown(Markup(to_web_html(text())))
     except Exception as exc:
-        reason = Markup.escape(f"{exc.__class__.__name__}: {exc}")
-        return Markup(
-            f'<p class="message error">This cannot be shown ({reason}). '
-            "Run make content-check to see what to fix.</p>"
-        )
-
-
-def _refusal(question: str, refused: ExampleRefused) -> str:
-    """Explain why a question was not added."""
-    found = " ".join(f"{problem}." for problem in refused.problems)
-    return f"“{question}” was not added, because the content check would then fail: {found}"
+        error = wording.text("content_cannot_show", error=exc.__class__.__name__, detail=str(exc))
+        return Shown(Markup(), error)

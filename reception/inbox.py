@@ -12,7 +12,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 from pydantic import ValidationError
 
-from . import queries
+from . import queries, wording
 from .appkeys import BOT_KEY, SESSIONMAKER_KEY
 from .bot_client import DeliveryFailed
 from .messaging import message_patient
@@ -20,13 +20,12 @@ from .models import (
     OPEN_STATUSES,
     RecordState,
     Ticket,
-    TicketAction,
     TicketEvent,
     TicketStatus,
     utcnow,
 )
-from .pages import age, error_page, label, render, when
-from .schemas import MessageCreate, NoteCreate
+from .pages import age, label, render, ticket_not_found_page, when
+from .schemas import MAX_NOTE_LENGTH, MAX_STAFF_MESSAGE_LENGTH, MessageCreate, NoteCreate
 from .staff_auth import (
     NotSignedIn,
     Staff,
@@ -39,17 +38,6 @@ from .staff_auth import (
 PAGE_SIZE = 50
 STATUS_CHOICES = ("open", "all", *(status.value for status in TicketStatus))
 MISSING_RECORDS = frozenset({RecordState.NOT_YET.value, RecordState.UNKNOWN.value})
-DONE_MESSAGES = {
-    "status": "Status changed.",
-    "assigned": "The ticket is assigned to you.",
-    "unassigned": "The ticket is no longer assigned.",
-    "note": "Note added.",
-    "message": "Message delivered to the patient.",
-}
-ERASURE_REASONS = {
-    TicketAction.ERASED.value: "at the patient's request",
-    TicketAction.PURGED.value: "because the retention period after closing ended",
-}
 
 routes = web.RouteTableDef()
 
@@ -142,7 +130,7 @@ async def inbox_feed(request: web.Request) -> web.Response:
 async def ticket_page(request: web.Request) -> web.StreamResponse:
     """Show one ticket: summary, checklist, contact, transcript, notes, history and actions."""
     staff = await require_staff(request)
-    done = DONE_MESSAGES.get(request.query.get("done", ""))
+    done = wording.table("inbox_done").get(request.query.get("done", ""))
     return await _ticket_page(request, staff, notice=done)
 
 
@@ -153,13 +141,14 @@ async def change_status(request: web.Request) -> web.StreamResponse:
     try:
         status = TicketStatus(form.get("status", ""))
     except ValueError:
-        return await _ticket_page(request, staff, error="Choose a status.", status=422)
+        error = wording.text("inbox_choose_status")
+        return await _ticket_page(request, staff, error=error, status=422)
     actor = queries.Actor.staff(staff.user)
     async with request.app[SESSIONMAKER_KEY]() as session:
         try:
             await queries.update_ticket(session, _reference(request), actor, status=status)
         except (queries.TransitionNotAllowed, queries.TicketChanged) as exc:
-            return await _ticket_page(request, staff, error=str(exc), status=409)
+            return await _ticket_page(request, staff, error=wording.describe(exc), status=409)
     raise _done(request, "status")
 
 
@@ -179,7 +168,7 @@ async def change_assignee(request: web.Request) -> web.StreamResponse:
                 assignee=staff.user.email if to_me else None,
             )
         except queries.TicketChanged as exc:
-            return await _ticket_page(request, staff, error=str(exc), status=409)
+            return await _ticket_page(request, staff, error=wording.describe(exc), status=409)
     raise _done(request, "assigned" if to_me else "unassigned")
 
 
@@ -191,7 +180,7 @@ async def add_note(request: web.Request) -> web.StreamResponse:
     try:
         data = NoteCreate(text=text)
     except ValidationError:
-        error = "Write a note of 1 to 5000 characters."
+        error = wording.text("inbox_note_length", maximum=MAX_NOTE_LENGTH)
         return await _ticket_page(request, staff, error=error, status=422, note=text)
     async with request.app[SESSIONMAKER_KEY]() as session:
         await queries.add_note(
@@ -208,7 +197,7 @@ async def send_message(request: web.Request) -> web.StreamResponse:
     try:
         data = MessageCreate(text=text)
     except ValidationError:
-        error = "Write a message of 1 to 3500 characters."
+        error = wording.text("inbox_message_length", maximum=MAX_STAFF_MESSAGE_LENGTH)
         return await _ticket_page(request, staff, error=error, status=422, message=text)
     async with request.app[SESSIONMAKER_KEY]() as session:
         try:
@@ -220,9 +209,10 @@ async def send_message(request: web.Request) -> web.StreamResponse:
                 queries.Actor.staff(staff.user),
             )
         except DeliveryFailed as exc:
-            return await _ticket_page(request, staff, error=str(exc), status=502, message=text)
+            error = wording.describe(exc)
+            return await _ticket_page(request, staff, error=error, status=502, message=text)
         except queries.TicketErased as exc:
-            return await _ticket_page(request, staff, error=str(exc), status=409)
+            return await _ticket_page(request, staff, error=wording.describe(exc), status=409)
     raise _done(request, "message")
 
 
@@ -247,8 +237,8 @@ async def _ticket_page(
     async with request.app[SESSIONMAKER_KEY]() as session:
         try:
             ticket = await queries.get_ticket(session, _reference(request))
-        except queries.TicketNotFound:
-            return error_page(request, 404, "No such ticket", "No ticket has this reference.")
+        except queries.TicketNotFound as exc:
+            return ticket_not_found_page(request, exc)
         history = await queries.ticket_history(session, ticket)
     return render(
         request,
@@ -300,15 +290,16 @@ def _row(ticket: Ticket) -> dict[str, Any]:
 def _name(ticket: Ticket) -> str:
     """Return the patient's name for the list, or when their personal data was erased."""
     if ticket.erased_at is not None:
-        return f"Personal data erased {ticket.erased_at:%Y-%m-%d}"
+        return wording.text("inbox_erased_name", day=ticket.erased_at.date().isoformat())
     return ticket.contact_name or "—"
 
 
 def _erasure_reason(history: list[TicketEvent]) -> str:
     """Say why the ticket's personal data was erased, from its audit log (empty if it was not)."""
+    reasons = wording.table("erasure_reasons")
     for event in reversed(history):
-        if event.action in ERASURE_REASONS:
-            return ERASURE_REASONS[event.action]
+        if event.action in reasons:
+            return reasons[event.action]
     return ""
 
 

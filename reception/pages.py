@@ -11,6 +11,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from . import wording
 from .appkeys import TEMPLATES_KEY
 from .models import utcnow
 from .queries import TicketNotFound
@@ -57,27 +58,39 @@ def render(
 
 
 def error_page(request: web.Request, status: int, title: str, message: str) -> web.Response:
-    """Render an error page a person can read."""
+    """Render an error page a person can read, from a rendered title and message."""
     return render(request, "error.html", status=status, title=title, message=message)
+
+
+def ticket_not_found_page(request: web.Request, error: TicketNotFound) -> web.Response:
+    """Render the page that says a ticket does not exist."""
+    title = wording.text("page_no_such_ticket")
+    return error_page(request, 404, title, wording.describe(error))
 
 
 def age(moment: datetime, now: datetime | None = None) -> str:
     """Say how long ago something happened, briefly: '4 min', '3 h', '2 d'."""
-    elapsed = max((now or utcnow()) - moment, timedelta(0))
-    minutes = int(elapsed.total_seconds() // 60)
+    minutes = _minutes_since(moment, now)
     if minutes < 1:
-        return "just now"
+        return wording.text("age_just_now")
     if minutes < 60:
-        return f"{minutes} min"
+        return wording.text("age_minutes", count=minutes)
     if minutes < 48 * 60:
-        return f"{minutes // 60} h"
-    return f"{minutes // (24 * 60)} d"
+        return wording.text("age_hours", count=minutes // 60)
+    return wording.text("age_days", count=minutes // (24 * 60))
 
 
 def ago(moment: datetime) -> str:
     """Say when something happened relative to now: 'just now', '4 min ago'."""
-    elapsed = age(moment)
-    return elapsed if elapsed == "just now" else f"{elapsed} ago"
+    if _minutes_since(moment) < 1:
+        return wording.text("age_just_now")
+    return wording.text("ago", age=age(moment))
+
+
+def _minutes_since(moment: datetime, now: datetime | None = None) -> int:
+    """Count the whole minutes from a moment to now (none if it is in the future)."""
+    elapsed = max((now or utcnow()) - moment, timedelta(0))
+    return int(elapsed.total_seconds() // 60)
 
 
 def when(moment: datetime) -> str:
@@ -113,12 +126,12 @@ async def page_errors_middleware(request: web.Request, handler: Handler) -> web.
         return await handler(request)
     except web.HTTPException:
         raise
-    except TicketNotFound:
-        return error_page(request, 404, "No such ticket", "No ticket has this reference.")
+    except TicketNotFound as exc:
+        return ticket_not_found_page(request, exc)
     except Exception:
         logger.exception("Unexpected error while serving %s %s", request.method, request.path)
-        message = "Something went wrong on our side. Please try again in a moment."
-        return error_page(request, 500, "Something went wrong", message)
+        title, message = wording.text("page_went_wrong"), wording.text("page_went_wrong_detail")
+        return error_page(request, 500, title, message)
 
 
 def _secure(headers: Any, request: web.Request) -> None:

@@ -8,6 +8,8 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from .wording import CodedError
+
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 
@@ -15,16 +17,16 @@ MAX_PASSWORD_LENGTH = 1024
 _hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 
 
-class WeakPassword(ValueError):
+class WeakPassword(CodedError, ValueError):
     """A new password that is too short or too long."""
 
 
 def check_strength(password: str) -> None:
     """Refuse passwords that are too short to resist guessing, or absurdly long."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise WeakPassword(f"The password must be at least {MIN_PASSWORD_LENGTH} characters.")
+        raise WeakPassword("password_too_short", minimum=MIN_PASSWORD_LENGTH)
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise WeakPassword(f"The password must be at most {MAX_PASSWORD_LENGTH} characters.")
+        raise WeakPassword("password_too_long", maximum=MAX_PASSWORD_LENGTH)
 
 
 async def hash_password(password: str) -> str:

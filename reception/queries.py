@@ -30,60 +30,46 @@ from .models import (
     utcnow,
 )
 from .schemas import UNASSIGNED, TicketCreate
+from .wording import CodedError
 
 CHANGE_ATTEMPTS = 20
 
 Change = Callable[[Ticket], Awaitable[None] | None]
 
 
-class TicketNotFound(LookupError):
+class TicketNotFound(CodedError, LookupError):
     """No ticket has the given reference."""
 
-    def __init__(self, reference: str) -> None:
-        """Remember which reference was looked up."""
-        super().__init__(reference)
-        self.reference = reference
+    code = "ticket_not_found"
 
 
-class TransitionNotAllowed(ValueError):
+class TransitionNotAllowed(CodedError, ValueError):
     """The workflow does not lead from the ticket's status to the one asked for."""
 
+    code = "transition_not_allowed"
+
     def __init__(self, current: str, wanted: TicketStatus) -> None:
-        """Describe the refused move and the moves that are allowed."""
-        allowed = allowed_next(current)
-        options = ", ".join(status.value for status in allowed) or "none: it is final"
-        super().__init__(
-            f"A ticket in status '{current}' cannot move to '{wanted.value}'. "
-            f"Allowed next statuses: {options}."
-        )
-        self.current = current
-        self.wanted = wanted
+        """Keep the refused move and the moves that are allowed."""
+        allowed = [status.value for status in allowed_next(current)]
+        super().__init__(current=current, wanted=wanted.value, allowed=allowed)
 
 
-class UnknownAssignee(LookupError):
+class UnknownAssignee(CodedError, LookupError):
     """No active reception or admin account has the given e-mail."""
 
-    def __init__(self) -> None:
-        """Explain who can be assigned."""
-        super().__init__("No active reception or admin account has this e-mail.")
+    code = "unknown_assignee"
 
 
-class TicketErased(RuntimeError):
+class TicketErased(CodedError, RuntimeError):
     """The ticket's personal data was erased: reception can no longer reach the patient."""
 
-    def __init__(self) -> None:
-        """Say why nothing can be sent."""
-        super().__init__(
-            "This ticket's personal data was erased, so no message can reach the patient."
-        )
+    code = "ticket_erased"
 
 
-class TicketChanged(RuntimeError):
+class TicketChanged(CodedError, RuntimeError):
     """Others kept changing the ticket while this change was being saved."""
 
-    def __init__(self) -> None:
-        """Ask the caller to try again."""
-        super().__init__("The ticket was changed by someone else at the same time; try again.")
+    code = "ticket_changed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +159,7 @@ async def get_ticket(session: AsyncSession, reference: str, *, fresh: bool = Fal
             query = query.execution_options(populate_existing=True)
         ticket = await session.scalar(query)
     if ticket is None:
-        raise TicketNotFound(reference)
+        raise TicketNotFound(reference=reference)
     return ticket
 
 

@@ -8,13 +8,15 @@ from typing import Any
 
 import aiohttp
 
+from .wording import CodedError
+
 logger = logging.getLogger(__name__)
 
 PARSE_PATH = "/model/parse"
 STATUS_PATH = "/status"
 
 
-class RasaUnavailable(Exception):
+class RasaUnavailable(CodedError):
     """Rasa could not be asked: it is down, its API is off, or it refused the token."""
 
 
@@ -54,7 +56,7 @@ class RasaClient:
     async def _call(self, method: str, path: str, body: dict[str, str] | None = None) -> Any:
         """Send one request with the token and return its JSON, or raise RasaUnavailable."""
         if not self.api_token:
-            raise RasaUnavailable("RASA_API_TOKEN is not set, so reception cannot ask Rasa.")
+            raise RasaUnavailable("rasa_token_missing")
         timeout = aiohttp.ClientTimeout(total=self.timeout_seconds)
         try:
             async with self.session.request(
@@ -68,11 +70,11 @@ class RasaClient:
                     logger.warning(
                         "Rasa answered %s %s with HTTP %d", method, path, response.status
                     )
-                    raise RasaUnavailable(f"Rasa answered HTTP {response.status}.")
+                    raise RasaUnavailable("rasa_refused", status=response.status)
                 return await response.json()
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             logger.warning("Rasa unreachable: %s", exc.__class__.__name__)
-            raise RasaUnavailable("Rasa cannot be reached.") from exc
+            raise RasaUnavailable("rasa_unreachable") from exc
 
 
 def _understanding(body: dict[str, Any]) -> Understanding:

@@ -20,7 +20,8 @@ from contentlib.store import DEFAULT_LANGUAGE
 
 from . import erasure
 from .models import utcnow
-from .settings import SettingsError, check_retention_days
+from .settings import MAX_RETENTION_DAYS, SettingsError, check_retention_days
+from .wording import CodedError
 
 logger = logging.getLogger(__name__)
 
@@ -28,15 +29,15 @@ PRIVACY_SECTION = "privacy"
 RETENTION_FACT = "retention_days_after_closing"
 
 
-class RetentionPeriodUnknown(ValueError):
+class RetentionPeriodUnknown(CodedError, ValueError):
     """Neither the settings nor the content say how long closed tickets are kept."""
 
+    code = "retention_period_unknown"
+
     def __init__(self, found: Any) -> None:
-        """Say where the period should be and what was found there."""
+        """Keep where the period should be and what was found there."""
         super().__init__(
-            f"RECEPTION_RETENTION_DAYS is not set and {PRIVACY_SECTION}.{RETENTION_FACT} in "
-            f"the content's reference.yml is not a whole number of days from 1 to 36500 "
-            f"(found {found!r}); nothing was purged."
+            section=PRIVACY_SECTION, fact=RETENTION_FACT, maximum=MAX_RETENTION_DAYS, found=found
         )
 
 

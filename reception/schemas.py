@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue, SkipJsonSchema
 from pydantic_core import CoreSchema, InitErrorDetails
 
+from . import wording
 from .models import (
     ADDRESS_LENGTH,
     EMAIL_LENGTH,
@@ -76,7 +77,7 @@ class Checked:
 def _reject_nul(value: str) -> str:
     """Refuse NUL characters, which PostgreSQL cannot store."""
     if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+        raise ValueError(wording.text("schema_nul_character"))
     return value
 
 
@@ -273,14 +274,14 @@ class TicketUpdate(InputModel):
     def _status_is_not_null(cls, value: Any) -> Any:
         """Refuse an explicit null status: leave the field out to keep the status."""
         if value is None:
-            raise ValueError("status cannot be null; leave it out to keep the current status")
+            raise ValueError(wording.text("schema_null_status"))
         return value
 
     @model_validator(mode="after")
     def _changes_something(self) -> Self:
         """Refuse an empty update."""
         if not self.model_fields_set:
-            raise ValueError("give a status, an assignee, or both")
+            raise ValueError(wording.text("schema_empty_update"))
         return self
 
     @property

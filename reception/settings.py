@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .wording import CodedError
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/reception.db"
 DEFAULT_BOT_URL = "http://127.0.0.1:8000"
 DEFAULT_RASA_URL = "http://127.0.0.1:5005"
@@ -24,7 +26,7 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
 
-class SettingsError(ValueError):
+class SettingsError(CodedError, ValueError):
     """A setting is missing or has a value the service cannot use."""
 
 
@@ -55,23 +57,19 @@ class Settings:
     def __post_init__(self) -> None:
         """Refuse values that cannot work, whoever built the settings."""
         if not self.api_token:
-            raise SettingsError("The reception API token must not be empty.")
+            raise SettingsError("api_token_empty")
         if len(self.session_secret) < MIN_SESSION_SECRET_LENGTH:
-            raise SettingsError(
-                f"The session secret must be at least {MIN_SESSION_SECRET_LENGTH} characters."
-            )
+            raise SettingsError("session_secret_short", minimum=MIN_SESSION_SECRET_LENGTH)
         check_retention_days(self.retention_days)
         if not 0 < self.retention_interval_seconds < math.inf:
-            raise SettingsError(
-                "The retention interval must be a finite number of seconds above 0."
-            )
+            raise SettingsError("retention_interval_invalid")
         for value in (
             self.login_attempts_per_email,
             self.login_attempts_per_address,
             self.login_window_seconds,
         ):
             if value < 1:
-                raise SettingsError("Login limits and their window must be at least 1.")
+                raise SettingsError("login_limits_invalid")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -127,10 +125,7 @@ def check_retention_days(days: int | None) -> None:
     if days is None:
         return
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_RETENTION_DAYS:
-        raise SettingsError(
-            f"The retention period must be a whole number of days from 1 to {MAX_RETENTION_DAYS}, "
-            f"not {days!r}."
-        )
+        raise SettingsError("retention_days_invalid", maximum=MAX_RETENTION_DAYS, value=days)
 
 
 def retention_days_from_env(environ: Mapping[str, str] | None = None) -> int | None:
@@ -142,9 +137,7 @@ def retention_days_from_env(environ: Mapping[str, str] | None = None) -> int | N
         return None
     days = _digits(raw)
     if days is None or not 1 <= days <= MAX_RETENTION_DAYS:
-        raise SettingsError(
-            f"{name} must be a whole number of days from 1 to {MAX_RETENTION_DAYS}, not {raw!r}."
-        )
+        raise SettingsError("variable_not_days", name=name, maximum=MAX_RETENTION_DAYS, value=raw)
     return days
 
 
@@ -172,10 +165,7 @@ def _required(env: Mapping[str, str], name: str) -> str:
     """Return a variable that must be set and non-empty."""
     value = env.get(name, "").strip()
     if not value:
-        raise SettingsError(
-            f"{name} is not set. Set it to the shared secret that API clients send as "
-            f"'Authorization: Bearer <token>'."
-        )
+        raise SettingsError("variable_token_missing", name=name)
     return value
 
 
@@ -184,12 +174,9 @@ def _session_secret(env: Mapping[str, str]) -> str:
     name = "RECEPTION_SESSION_SECRET"
     value = env.get(name, "").strip()
     if not value:
-        raise SettingsError(
-            f"{name} is not set. Set it to a long random string (e.g. `openssl rand -hex 32`); "
-            f"it signs the staff session cookies."
-        )
+        raise SettingsError("variable_secret_missing", name=name)
     if len(value) < MIN_SESSION_SECRET_LENGTH:
-        raise SettingsError(f"{name} must be at least {MIN_SESSION_SECRET_LENGTH} characters.")
+        raise SettingsError("variable_too_short", name=name, minimum=MIN_SESSION_SECRET_LENGTH)
     return value
 
 
@@ -198,7 +185,7 @@ def _bot_url(env: Mapping[str, str]) -> str:
     url = env.get("BOT_URL", "").strip().rstrip("/")
     if url:
         if not url.startswith(("http://", "https://")):
-            raise SettingsError(f"BOT_URL must start with http:// or https://, not {url!r}.")
+            raise SettingsError("variable_not_url", name="BOT_URL", value=url)
         return url
     return f"http://127.0.0.1:{_port(env, 'BOT_PORT', default=8000)}"
 
@@ -208,7 +195,7 @@ def _rasa_url(env: Mapping[str, str]) -> str:
     url = env.get("RASA_URL", "").strip().rstrip("/")
     if url:
         if not url.startswith(("http://", "https://")):
-            raise SettingsError(f"RASA_URL must start with http:// or https://, not {url!r}.")
+            raise SettingsError("variable_not_url", name="RASA_URL", value=url)
         return url
     return f"http://127.0.0.1:{_port(env, 'RASA_PORT', default=5005)}"
 
@@ -219,7 +206,7 @@ def _port(env: Mapping[str, str], name: str, *, default: int) -> int:
     if not raw:
         return default
     if not raw.isdigit() or not 1 <= int(raw) <= 65535:
-        raise SettingsError(f"{name} must be a port number between 1 and 65535, not {raw!r}.")
+        raise SettingsError("variable_not_port", name=name, value=raw)
     return int(raw)
 
 
@@ -230,7 +217,7 @@ def _whole_number(env: Mapping[str, str], name: str, *, default: int) -> int:
         return default
     value = _digits(raw)
     if value is None or value < 1:
-        raise SettingsError(f"{name} must be a whole number of at least 1, not {raw!r}.")
+        raise SettingsError("variable_not_whole_number", name=name, value=raw)
     return value
 
 
@@ -251,7 +238,7 @@ def _seconds(env: Mapping[str, str], name: str, *, default: float) -> float:
     except ValueError:
         value = math.nan
     if not math.isfinite(value) or value <= 0:
-        raise SettingsError(f"{name} must be a number of seconds above 0, not {raw!r}.")
+        raise SettingsError("variable_not_seconds", name=name, value=raw)
     return value
 
 
@@ -264,4 +251,4 @@ def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
         return True
     if raw in _FALSE:
         return False
-    raise SettingsError(f"{name} must be one of true/false, yes/no, on/off or 1/0, not {raw!r}.")
+    raise SettingsError("variable_not_flag", name=name, value=raw)

@@ -12,7 +12,7 @@ from urllib.parse import quote
 from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 
-from . import accounts
+from . import accounts, wording
 from .appkeys import LOGIN_LIMITER_KEY, SESSIONMAKER_KEY, SETTINGS_KEY
 from .models import StaffRole, StaffSession, StaffUser
 from .pages import error_page, render
@@ -86,32 +86,32 @@ async def require_staff(request: web.Request) -> Staff:
 def require_ticket_work(request: web.Request, staff: Staff) -> None:
     """Refuse roles that may only read tickets."""
     if not staff.role.works_tickets:
-        raise forbidden(request, f"Your role ({staff.role.value}) can view tickets only.")
+        raise forbidden(request, wording.text("role_views_only", role=staff.role.value))
 
 
 def require_content_work(request: web.Request, staff: Staff) -> None:
     """Refuse everyone but editors and admins."""
     if not staff.role.edits_content:
-        raise forbidden(request, "Only editors and admins can preview the content.")
+        raise forbidden(request, wording.text("content_work_only"))
 
 
 def require_admin(request: web.Request, staff: Staff) -> None:
     """Refuse everyone but admins."""
     if staff.role is not StaffRole.ADMIN:
-        raise forbidden(request, "Only an admin can manage accounts.")
+        raise forbidden(request, wording.text("admin_only"))
 
 
 async def checked_form(request: web.Request, staff: Staff) -> MultiDictProxy[str]:
     """Read a posted form and check its CSRF token against the session's."""
     form = await _text_form(request)
     if not hmac.compare_digest(form.get(CSRF_FIELD, ""), staff.csrf_token):
-        raise forbidden(request, "This form has expired. Go back, reload the page and try again.")
+        raise forbidden(request, wording.text("form_expired"))
     return form
 
 
 def forbidden(request: web.Request, message: str) -> web.HTTPForbidden:
-    """Return a 403 with a readable page, to raise."""
-    page = error_page(request, 403, "Not allowed", message)
+    """Return a 403 with a readable page that says the rendered message, to raise."""
+    page = error_page(request, 403, wording.text("page_not_allowed"), message)
     return web.HTTPForbidden(text=page.text, content_type="text/html")
 
 
@@ -133,7 +133,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     settings = request.app[SETTINGS_KEY]
     nonce = unsign(settings.session_secret, "login", request.cookies.get(LOGIN_COOKIE))
     if nonce is None or not hmac.compare_digest(form.get(CSRF_FIELD, ""), nonce):
-        error = "The login form expired. Please try again."
+        error = wording.text("login_expired")
         return _login_form(request, next_path=next_path, error=error, status=403)
     email = form.get("email", "").strip()
     limiter = request.app[LOGIN_LIMITER_KEY]
@@ -145,7 +145,7 @@ async def login(request: web.Request) -> web.StreamResponse:
             user = await accounts.authenticate(session, email, form.get("password", ""))
             if user is None:
                 await limiter.failed(email, request.remote)
-                error = "The e-mail or the password is wrong, or the account is deactivated."
+                error = wording.text("login_refused")
                 return _login_form(
                     request, next_path=next_path, error=error, status=401, email=email
                 )
@@ -183,10 +183,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
 def _locked_out(request: web.Request, *, next_path: str, email: str, wait: int) -> web.Response:
     """Refuse a login attempt after too many failures, saying when to try again."""
     minutes = max(1, -(-wait // 60))
-    error = (
-        "Too many failed logins for this e-mail or from this network. The password was not "
-        f"checked. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
-    )
+    error = wording.text("login_locked_out", minutes=minutes)
     response = _login_form(request, next_path=next_path, error=error, status=429, email=email)
     response.headers["Retry-After"] = str(wait)
     return response

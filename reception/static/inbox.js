@@ -1,5 +1,6 @@
 // Reception inbox: refresh the ticket list without a reload when tickets arrive or change.
 // Rows are built with textContent only: patient text is never parsed as HTML.
+// Its words come from the page: the data-* attributes of #inbox-live, in inbox.html.
 (function () {
   "use strict";
   const POLL_MS = 3000;
@@ -63,8 +64,8 @@
     }
     if (arrived.length && live) {
       live.textContent = arrived.length === 1
-        ? "New ticket: " + arrived[0].reference
-        : arrived.length + " new tickets";
+        ? live.dataset.oneNew.replace("{reference}", arrived[0].reference)
+        : live.dataset.manyNew.replace("{count}", String(arrived.length));
     }
   }
 
@@ -72,7 +73,7 @@
     try {
       const response = await fetch(body.dataset.feed, { headers: { Accept: "application/json" }, credentials: "same-origin" });
       if (response.status === 401) {
-        if (live) live.textContent = "You were signed out. Reload the page to log in again.";
+        if (live) live.textContent = live.dataset.signedOut;
         return;
       }
       if (response.ok) {

@@ -219,11 +219,6 @@ class StaffUser(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    @property
-    def staff_role(self) -> StaffRole:
-        """Return the role as an enum."""
-        return StaffRole(self.role)
-
     def __repr__(self) -> str:
         """Show the id and role only."""
         return f"<StaffUser {self.id} {self.role}>"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -389,9 +389,3 @@ def _new_ticket(data: TicketCreate, idempotency_key: str | None) -> Ticket:
         assignee=None,
         notes=[],
     )
-
-
-def statuses_of(values: Sequence[str]) -> tuple[TicketStatus, ...]:
-    """Turn status names into statuses, in workflow order."""
-    wanted = set(values)
-    return tuple(status for status in TicketStatus if status.value in wanted)

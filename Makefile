@@ -10,7 +10,7 @@ RASA_ENV := RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHO
 MODEL = models/model-$$(scripts/model-fingerprint).tar.gz
 
 .PHONY: help setup run test soak lint format validate train conversations nlu-report bench clean \
-	content-check publish bench-featurizer
+	content-check publish bench-featurizer flake-hunt
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -58,9 +58,10 @@ content-check: setup ## Check the editors' content: front matter, keys, template
 publish: setup ## Check the content, retrain if the questions changed, load the model into Rasa
 	@scripts/publish
 
-lint: setup ## Check style and common mistakes
+lint: setup ## Check style, common mistakes and types
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: setup ## Format the code
 	$(VENV)/bin/ruff format .
@@ -78,6 +79,10 @@ bench: train ## Measure latency and throughput of the full stack against bare Ra
 
 bench-featurizer: train ## Measure what the E5 featurizer adds to a turn, against a model trained without it
 	$(VENV)/bin/python -m bench.featurizer
+
+flake-hunt: train ## Run the end-to-end and outbox tests RUNS times (20) with every core kept busy
+	@scripts/ensure-chromium
+	scripts/hunt-flakes $(or $(RUNS),20)
 
 clean: ## Remove generated files (models, databases, caches); keeps the environments
 	rm -rf models var build .pytest_cache .ruff_cache

@@ -16,7 +16,7 @@ from .staff_auth import Staff, checked_form, require_admin, require_staff
 routes = web.RouteTableDef()
 
 _EMAIL = TypeAdapter(StaffEmail)
-_NAME = TypeAdapter(ShortText | None)
+_NAME: TypeAdapter[str | None] = TypeAdapter(ShortText | None)
 
 
 @routes.get("/accounts", name="accounts")

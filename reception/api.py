@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from pydantic import BaseModel, ValidationError
 
 from . import erasure, gaps, queries, wording
@@ -214,7 +215,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return ApiError(500, "internal_error", wording.text("api_internal_error")).response()
 
 
-def bearer_auth_middleware(token: str) -> Callable[[web.Request, Handler], Awaitable[Any]]:
+def bearer_auth_middleware(token: str) -> Middleware:
     """Make a middleware that requires 'Authorization: Bearer <token>' under /api/."""
     expected = token.encode()
 

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
-from multidict import MultiDictProxy
+from multidict import MultiDictProxy, MultiMapping
 from pydantic import ValidationError
 
 from . import queries, wording
@@ -52,7 +52,7 @@ class ListView:
     page: int = 1
 
     @classmethod
-    def from_query(cls, query: MultiDictProxy[str]) -> ListView:
+    def from_query(cls, query: MultiMapping[str]) -> ListView:
         """Read the list's filters from a query string, ignoring values that make no sense."""
         status = query.get("status", "open")
         page = query.get("page", "1")

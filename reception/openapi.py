@@ -208,7 +208,7 @@ def build_document() -> dict[str, Any]:
     return copy.deepcopy(_document())
 
 
-def _component_schemas() -> tuple[dict[tuple[type[BaseModel], str], str], dict[str, Any]]:
+def _component_schemas() -> tuple[dict[tuple[Any, str], str], dict[str, Any]]:
     """Generate the JSON schemas of every model, as reusable components."""
     models: list[tuple[type[BaseModel], JsonSchemaMode]] = [(ErrorResponse, "serialization")]
     for operation in OPERATIONS:
@@ -218,8 +218,9 @@ def _component_schemas() -> tuple[dict[tuple[type[BaseModel], str], str], dict[s
                 models.append((model, "validation"))
     unique = list(dict.fromkeys(models))
     keys, top = models_json_schema(unique, ref_template=REF_TEMPLATE)
-    refs = {key: value["$ref"] for key, value in keys.items()}
-    return refs, top.get("$defs", {})
+    refs: dict[tuple[Any, str], str] = {key: value["$ref"] for key, value in keys.items()}
+    defs: dict[str, Any] = top.get("$defs", {})
+    return refs, defs
 
 
 def _operation(

@@ -58,7 +58,7 @@ content-check: setup ## Check the editors' content: front matter, keys, template
 publish: setup ## Check the content, retrain if the questions changed, load the model into Rasa
 	@scripts/publish
 
-lint: setup ## Check style, common mistakes and types
+lint: setup ## Check style, docstrings, common mistakes and types
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy

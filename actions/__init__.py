@@ -1,0 +1,1 @@
+"""The action server: the conversation's steps, the request form, the handoff to reception."""

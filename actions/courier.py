@@ -52,7 +52,8 @@ class Courier:
         keep_seconds: float = 7 * 86_400,
     ) -> None:
         """Deliver with these clients; let actions wait up to wait_seconds for a first answer;
-        forget finished jobs after keep_seconds."""
+        forget finished jobs after keep_seconds.
+        """
         self.outbox = outbox
         self.reception = reception
         self.bot = bot

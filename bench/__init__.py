@@ -1,0 +1,1 @@
+"""Measurements of the running product: latency, throughput and understanding."""

@@ -112,7 +112,8 @@ async def replies_per_turn(url: str) -> list[int]:
 
 def via_telegram(telegram: TelegramEmulator, expected: list[int]) -> Send:
     """Send a turn as a Telegram update (typed text, or a tap on the button that carries the
-    payload) and wait until all of the turn's replies have reached the emulator."""
+    payload) and wait until all of the turn's replies have reached the emulator.
+    """
     turns: dict[str, int] = {}
 
     async def send(session: aiohttp.ClientSession, conversation: str, text: str) -> None:

@@ -1,0 +1,1 @@
+"""The patient-facing channels (Telegram, web chat), the safety layer and the Rasa client."""

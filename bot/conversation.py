@@ -133,7 +133,8 @@ class Conversation:
         send_now: SendNow | None,
     ) -> list[Reply]:
         """The emergency numbers for a message that sounds like danger, to go before Rasa's
-        answer; sent at once instead when the channel can (then nothing is left to add)."""
+        answer; sent at once instead when the channel can (then nothing is left to add).
+        """
         sounds_like = await asyncio.to_thread(self.safety.check_meaning, message)
         if sounds_like is None:
             return []

@@ -142,7 +142,8 @@ def ordinary_messages(content: ContentStore, nlu: Path) -> list[str]:
 
 def nlu_examples(folder: Path) -> list[str]:
     """Every intent example of the NLU files in a folder's language folders, as typed (without
-    the entity annotations)."""
+    the entity annotations).
+    """
     found = []
     for path in sorted(folder.glob("*/*.yml")):
         for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:

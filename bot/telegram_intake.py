@@ -37,7 +37,8 @@ READ_MARGIN = 10  # seconds a long poll may take beyond its timeout
 
 def origin_of(data: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """The chat and the sender of an update as Telegram sent it, read without parsing it
-    (so that even an update the library cannot read has its chat); either may be missing."""
+    (so that even an update the library cannot read has its chat); either may be missing.
+    """
     for value in data.values():
         if not isinstance(value, dict):
             continue

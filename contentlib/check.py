@@ -525,7 +525,8 @@ def check(
 ) -> list[Problem]:
     """Check a content folder (and the NLU examples in `nlu`, and the messages the request form
     declared in `form` names, if given); return the problems,
-    errors and warnings, in file order."""
+    errors and warnings, in file order.
+    """
     return Checker(root, today or dt.date.today(), nlu, form).run()
 
 

@@ -2,8 +2,8 @@
 
 The subset: paragraphs (separated by a blank line), "- " bullet lists, **bold**, *italic*
 (or _italic_), [links](https://…) and links to other topics, [text](faq:topic_id), which
-are shown as plain text. A backslash escapes a marker: \\* stays a star. Everything else
-is text, HTML-escaped, so no tag a patient or an editor types can reach a page.
+are shown as plain text. A backslash before a marker keeps it as text: a star stays a star.
+Everything else is text, HTML-escaped, so no tag a patient or an editor types can reach a page.
 """
 
 from __future__ import annotations

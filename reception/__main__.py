@@ -1,6 +1,7 @@
 """Command line: `python -m reception [serve]` runs the service, `migrate` upgrades the database,
 `purge` erases the personal data of tickets past their retention period (for cron), and
-`create-user` creates a staff account (the first admin, for instance)."""
+`create-user` creates a staff account (the first admin, for instance).
+"""
 
 from __future__ import annotations
 

@@ -111,7 +111,8 @@ class RequestForm:
 
     def content_keys(self) -> set[str]:
         """The content keys the declaration names: questions, retries, notes, labels, the
-        summary's lines and change buttons (each must exist in every language)."""
+        summary's lines and change buttons (each must exist in every language).
+        """
         keys: set[str] = set()
         for q in self.questions:
             keys |= {q.ask, q.retry, *q.notes.values(), *(k for k in (q.before, q.skip) if k)}

@@ -94,7 +94,8 @@ async def drop_all_tables(url: str) -> None:
 @contextlib.asynccontextmanager
 async def empty_database(request: pytest.FixtureRequest, sqlite_url: str) -> AsyncIterator[str]:
     """An empty database for a test parametrised "sqlite" or "postgres": the SQLite URL given,
-    or the session's PostgreSQL database with every table dropped before and after."""
+    or the session's PostgreSQL database with every table dropped before and after.
+    """
     if request.param == "sqlite":
         yield sqlite_url
         return

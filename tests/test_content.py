@@ -36,7 +36,8 @@ SAMPLE = {
 
 def keys_named_in_code() -> set[str]:
     """Message keys that actions/ and bot/ pass to the content store, and those the request
-    form's declaration names (the form's code takes them from there)."""
+    form's declaration names (the form's code takes them from there).
+    """
     keys: set[str] = set(declared().content_keys())
     for path in [*Path(ROOT, "actions").rglob("*.py"), *Path(ROOT, "bot").rglob("*.py")]:
         keys.update(KEY_USES.findall(path.read_text()))

@@ -1,5 +1,6 @@
 """The content store reloads when a file changes, cheaply, and keeps working content if an edit
-breaks it."""
+breaks it.
+"""
 
 from __future__ import annotations
 

@@ -30,7 +30,8 @@ def action_server_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 def calls_with_variables() -> tuple[dict[str, set[str]], set[str]]:
     """The variables passed per literal message key in actions/ and bot/ (a key built as
     f"group.{…}" counts for its group), and the keys that also get variables the scan cannot
-    see (**spread); then those of the messages the request form's declaration names."""
+    see (**spread); then those of the messages the request form's declaration names.
+    """
     found: dict[str, set[str]] = defaultdict(set)
     spread: set[str] = set()
     for path in [*Path(ROOT, "actions").rglob("*.py"), *Path(ROOT, "bot").rglob("*.py")]:

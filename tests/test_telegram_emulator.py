@@ -153,7 +153,8 @@ async def test_wrong_token_is_rejected_on_initialize(emulator: TelegramEmulator)
 
 async def test_an_unknown_method_fails_the_test() -> None:
     """A method the emulator lacks answers 404 as Telegram does, and fails the next wait and
-    stop; so does a feature it does not check (MarkdownV2)."""
+    stop; so does a feature it does not check (MarkdownV2).
+    """
     emulator = TelegramEmulator(token=TOKEN).start()
     try:
         async with make_bot(emulator) as bot:

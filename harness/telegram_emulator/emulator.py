@@ -1,5 +1,6 @@
 """The emulator as a test uses it: start it, act as the patient, read what the bot sent, wait
-for it, and inject failures."""
+for it, and inject failures.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ class TelegramEmulator:
     """
 
     def __init__(self, token: str = "123456:TEST"):
+        """Serve the Bot API for `token`; call `start` (or use `with`) to listen."""
         self.token = token
         prefix = token.split(":", 1)[0]
         self.store = Store(
@@ -167,7 +169,8 @@ class TelegramEmulator:
 
     def fail_next(self, method: str, times: int = 1, **error: Any) -> None:
         """Make the next ``times`` calls of ``method`` fail: a 429 with ``retry_after`` unless
-        ``error`` sets error_code, retry_after or description (see Faults.fail_next)."""
+        ``error`` sets error_code, retry_after or description (see Faults.fail_next).
+        """
         self.faults.fail_next(method, times, **error)
 
     def set_down(self, down: bool = True) -> None:

@@ -13,6 +13,7 @@ class TelegramApiError(Exception):
     """A Bot API error answer (``ok: false``) with its HTTP status and optional parameters."""
 
     def __init__(self, error_code: int, description: str, parameters: JSONDict | None = None):
+        """Answer with this HTTP status and description, and the parameters (retry_after…)."""
         super().__init__(f"{error_code} {description}")
         self.error_code = error_code
         self.description = description
@@ -36,7 +37,8 @@ class TelegramApiError(Exception):
 
 class NotEmulatedError(TelegramApiError):
     """The answer to a call the emulator cannot serve as Telegram would: a method or a feature
-    it does not implement, or its own failure. The test fails on it (UnservedCallError)."""
+    it does not implement, or its own failure. The test fails on it (UnservedCallError).
+    """
 
 
 class UnservedCallError(AssertionError):

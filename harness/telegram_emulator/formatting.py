@@ -1,5 +1,6 @@
 """The checks Telegram makes on a message the bot sends, so that what it would refuse fails here
-too: Telegram's HTML, the length limit, and inline keyboards with their callback data."""
+too: Telegram's HTML, the length limit, and inline keyboards with their callback data.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """The Bot API methods the bot calls, answered as Telegram would; any other method is refused
-with a 404 (as Telegram does) and noted, so that the test fails on it."""
+with a 404 (as Telegram does) and noted, so that the test fails on it.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ class Methods:
     """Record each call in the store, raise the fault that applies, and answer it."""
 
     def __init__(self, store: Store, updates: Updates, faults: Faults):
+        """Answer calls with what the store, the update queue and the faults hold."""
         self.store = store
         self.updates = updates
         self.faults = faults

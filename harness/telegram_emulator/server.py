@@ -1,5 +1,6 @@
 """The emulator's HTTP side: an aiohttp server on 127.0.0.1 in a background thread with its own
-event loop, so that sync tests, async tests and bot subprocesses can all reach it."""
+event loop, so that sync tests, async tests and bot subprocesses can all reach it.
+"""
 
 from __future__ import annotations
 
@@ -76,6 +77,7 @@ class Server:
     """Serve ``/bot{token}/{method}`` for one token; every other path answers 404."""
 
     def __init__(self, token: str, store: Store, updates: Updates, faults: Faults):
+        """Serve one token's Bot API from the store, the update queue and the faults."""
         self.token = token
         self.store = store
         self.updates = updates

@@ -98,7 +98,8 @@ class Store:
 
     def note_unserved(self, method: str, error: NotEmulatedError, seq: int | None = None) -> None:
         """Remember a call the emulator could not serve, for the test to fail on (``seq`` is
-        the recorded call's; a failure outside any call gets a number of its own)."""
+        the recorded call's; a failure outside any call gets a number of its own).
+        """
         with self.cond:
             if seq is None:
                 self.seq += 1
@@ -108,7 +109,8 @@ class Store:
 
     def assert_served(self, after: int = 0) -> None:
         """Raise UnservedCallError if, after a marker, the bot made a call the emulator could
-        not serve (a method it does not implement, a feature it does not check, a failure)."""
+        not serve (a method it does not implement, a feature it does not check, a failure).
+        """
         with self.cond:
             unserved = [u for u in self.unserved if u["seq"] > after]
         if unserved:

@@ -1,6 +1,7 @@
 """The updates waiting for the bot, and the two ways they reach it: ``getUpdates`` long polls
 (with the real API's offset, limit, timeout and allowed_updates rules), or POSTs to the webhook
-the bot set, one at a time, until each is accepted."""
+the bot set, one at a time, until each is accepted.
+"""
 
 from __future__ import annotations
 

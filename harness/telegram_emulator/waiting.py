@@ -1,6 +1,7 @@
 """Waiting until a chat's bot messages satisfy a condition, blocking a sync test or awaiting in
 an async one. A wait fails at once when the bot made a call the emulator could not serve, and
-on timeout it lists every call the chat received."""
+on timeout it lists every call the chat received.
+"""
 
 from __future__ import annotations
 

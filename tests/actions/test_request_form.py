@@ -116,7 +116,7 @@ async def test_low_confidence_digressions_still_count_as_answers(
 async def test_yes_and_no_answer_the_records_questions(
     tracker: Callable[..., Tracker], intent: str, state: str
 ) -> None:
-    """ "Yes" to "do you have it?" means have it; "no" means not yet."""
+    """A "yes" to "do you have it?" means have it; a "no" means not yet."""
     current = said(tracker, "records_blood", "yes" if intent == "affirm" else "no", intent)
     events = await ValidateRequestForm().get_extraction_events(
         CollectingDispatcher(), current, DOMAIN

@@ -1,5 +1,6 @@
 """The request form is declared once (data/request_form.yml): Rasa's domain, the questions, the
-summary, the ticket and the content check all follow from it, and reception accepts the result."""
+summary, the ticket and the content check all follow from it, and reception accepts the result.
+"""
 
 from __future__ import annotations
 

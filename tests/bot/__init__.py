@@ -1,0 +1,1 @@
+"""Tests of the bot: its channels, the safety layer and the Rasa client."""

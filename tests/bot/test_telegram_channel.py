@@ -274,7 +274,8 @@ async def test_an_update_interrupted_by_a_crash_is_processed_after_the_restart(
     database_url: str,
 ) -> None:
     """An update stored but not finished when the bot died is processed by the next bot,
-    which tells Rasa it may have seen it (so Rasa answers it once)."""
+    which tells Rasa it may have seen it (so Rasa answers it once).
+    """
     engine = create_engine(database_url)
     await upgrade(engine)
     dying = Outbox(engine, "bot-under-test")

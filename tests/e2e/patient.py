@@ -38,7 +38,8 @@ class Patient:
     def replies(self, after: int) -> list[dict[str, Any]]:
         """The bot's whole answer to a turn: wait for its first message, then until the bot has
         nothing left to do for this chat (the update and every reply done), however slow the
-        machine is."""
+        machine is.
+        """
         self.telegram.wait_for(None, self.chat_id, after=after, timeout=REPLY_TIMEOUT)
         deadline = time.monotonic() + REPLY_TIMEOUT
         lane = str(ConversationId.telegram(self.chat_id))

@@ -1,5 +1,6 @@
 """Any text at all, through the safety filter and the Rasa client to the running Rasa (hypothesis):
-the patient always gets an answer, and Rasa never fails on it."""
+the patient always gets an answer, and Rasa never fails on it.
+"""
 
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ def test_any_text_gets_a_real_answer(
     stack: Stack, content: ContentStore, safety: SafetyFilter, text: str
 ) -> None:
     """Emoji, scripts, control characters, markup, surrogates: the replies are never the
-    'temporarily unavailable' notice, which would mean Rasa failed on the message."""
+    'temporarily unavailable' notice, which would mean Rasa failed on the message.
+    """
     replies = asyncio.run(answer(stack, content, safety, text))
     unavailable = content.text("service_unavailable", "en")
     assert replies

@@ -1,5 +1,6 @@
 """The editors' pages in headless Chromium: the content preview asks the live model, and a
-question a patient asked on Telegram becomes an example question of a topic."""
+question a patient asked on Telegram becomes an example question of a topic.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """The reception inbox in headless Chromium: staff log in, see a ticket arrive, work it, and write
-to the patient, who reads it on Telegram (through the emulator) or in the web chat."""
+to the patient, who reads it on Telegram (through the emulator) or in the web chat.
+"""
 
 from __future__ import annotations
 

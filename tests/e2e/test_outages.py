@@ -45,7 +45,8 @@ def test_a_request_sent_while_reception_is_down_arrives_once_later(
     down: list[str],
 ) -> None:
     """The patient is told it is saved; when reception is back the ticket arrives exactly once,
-    and the patient gets its reference in the same chat."""
+    and the patient gets its reference in the same chat.
+    """
     patient = Patient(telegram, content, 71_001, stack.bot_database)
     patient.fills_request(name="Odile Martin", phone="0471 11 22 33")
     stack.stop_service("reception")
@@ -121,7 +122,8 @@ def test_an_update_the_bot_stored_but_did_not_finish_is_answered_once(
     stack: Stack, telegram: TelegramEmulator, content: ContentStore, down: list[str]
 ) -> None:
     """Killed after storing an update and telling Rasa, before sending the replies: the new bot
-    sends what Rasa answered the first time, and Rasa does not take the message twice."""
+    sends what Rasa answered the first time, and Rasa does not take the message twice.
+    """
     patient = Patient(telegram, content, 71_005, stack.bot_database)
     patient.consents()
     patient.taps_key("menu.start")
@@ -177,7 +179,8 @@ def test_a_staff_message_waits_out_a_telegram_outage_and_retry_after(
     stack: Stack, telegram: TelegramEmulator, content: ContentStore, reception_api: httpx.Client
 ) -> None:
     """Reception writes while Telegram is down, then while it asks to slow down: the patient
-    gets the message once Telegram takes it, once, and it is in the ticket's transcript."""
+    gets the message once Telegram takes it, once, and it is in the ticket's transcript.
+    """
     patient = Patient(telegram, content, 71_006, stack.bot_database)
     patient.fills_request(name="Hugo Peeters", phone="0477 10 20 30")
     patient.taps_key("confirm.send")

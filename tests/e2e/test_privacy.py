@@ -40,7 +40,8 @@ def test_delete_erases_the_patient_everywhere_after_a_confirmation(
     reception_api: httpx.Client,
 ) -> None:
     """/delete asks first; then reception anonymises the ticket (which stays, with its history),
-    the tracker store and the bot forget the chat, and the patient is told."""
+    the tracker store and the bot forget the chat, and the patient is told.
+    """
     patient = Patient(telegram, content, 72_001, stack.bot_database)
     patient.fills_request(name="Ines Delcourt", phone="0472 33 44 55", email="ines@example.be")
     patient.taps_key("confirm.send")

@@ -1,5 +1,6 @@
 """Every kind of Telegram update the bot can receive: a sensible answer, or ignored on purpose,
-and never a crashed handler."""
+and never a crashed handler.
+"""
 
 from __future__ import annotations
 
@@ -119,7 +120,8 @@ def test_an_update_the_library_cannot_read_is_still_answered(
     stack: Stack, telegram: TelegramEmulator, content: ContentStore
 ) -> None:
     """A message in a shape python-telegram-bot refuses (here a poll of an older Bot API) gets
-    the text-only answer rather than silence, and polling goes on."""
+    the text-only answer rather than silence, and polling goes on.
+    """
     chat_id = next(_chats)
     patient = Patient(telegram, content, chat_id, stack.bot_database)
     old_poll = {"id": "p2", "question": "?", "options": [{"text": "a", "voter_count": 0}]}
@@ -135,7 +137,8 @@ def test_odd_texts_get_an_answer_telegram_accepts(
     stack: Stack, telegram: TelegramEmulator, content: ContentStore, name: str
 ) -> None:
     """Huge, emoji-only, right-to-left, markup-laden or control-character text: a real answer
-    (the emulator rejects malformed HTML, as Telegram does)."""
+    (the emulator rejects malformed HTML, as Telegram does).
+    """
     chat_id = next(_chats)
     patient = Patient(telegram, content, chat_id, stack.bot_database)
     patient.consents()
@@ -190,7 +193,8 @@ def test_updates_no_patient_waits_for_are_ignored_on_purpose(
     stack: Stack, telegram: TelegramEmulator, content: ContentStore
 ) -> None:
     """Group chatter, channel posts, membership changes, reactions, inline queries, poll answers,
-    service messages and kinds Telegram adds later: no answer, no crash, and the bot goes on."""
+    service messages and kinds Telegram adds later: no answer, no crash, and the bot goes on.
+    """
     chat_id = next(_chats)
     user = {"id": chat_id, "is_bot": False, "first_name": "Test"}
     mark = telegram.mark()

@@ -1,5 +1,6 @@
 """Webhook mode: a second bot process, registered with its own Bot API emulator, next to the
-shared stack's Rasa and reception. Telegram posts updates with the secret; nobody else gets in."""
+shared stack's Rasa and reception. Telegram posts updates with the secret; nobody else gets in.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Tests of reception: its API, inbox, workflow, migrations and command line."""

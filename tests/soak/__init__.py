@@ -1,0 +1,1 @@
+"""Soak runs: many patients at once, and outages while they talk (make soak)."""

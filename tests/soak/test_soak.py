@@ -91,7 +91,8 @@ def test_fifty_patients_at_once_all_reach_reception(
     soak_stack: Stack, soak_telegram: TelegramEmulator, content: ContentStore
 ) -> None:
     """50 simulated patients through the Telegram emulator at the same time: every journey ends
-    with its ticket at reception, and no process logs an error."""
+    with its ticket at reception, and no process logs an error.
+    """
     started = time.monotonic()
     since = log_sizes(soak_stack)
     crowd = patients(soak_telegram, content, 80_000, 50)
@@ -112,7 +113,8 @@ def test_twenty_patients_through_a_reception_outage_and_a_bot_crash(
 ) -> None:
     """20 patients while reception is stopped for part of the run and the bot is killed and
     restarted once: afterwards reception holds exactly 20 tickets, one per patient, and every
-    patient got a confirmation (and, when it was saved, the reference once it arrived)."""
+    patient got a confirmation (and, when it was saved, the reference once it arrived).
+    """
     started = time.monotonic()
     group = patients(soak_telegram, content, 90_000, 20)
     before = {t["channel_address"] for t in tickets(soak_stack)}

@@ -6,8 +6,9 @@ putting the same job twice harmless.
 """
 
 from outbox.migrate import upgrade
-from outbox.store import Job, NewJob, Outbox, create_engine, normalise_url
+from outbox.store import Job, NewJob, Outbox
 from outbox.worker import Backoff, Done, GiveUp, Purger, RetryLater, Worker
+from sqlengine import create_engine, normalise_url
 
 __all__ = [
     "Backoff",

@@ -14,7 +14,6 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -27,19 +26,16 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     delete,
-    event,
     func,
     or_,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
-    create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, aliased, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
@@ -50,12 +46,6 @@ KEY_LENGTH = 255
 ERROR_LENGTH = 200
 WORKER_LENGTH = 64
 DEFAULT_LEASE_SECONDS = 300.0
-
-_URL_PREFIXES = (
-    ("postgresql://", "postgresql+asyncpg://"),
-    ("postgres://", "postgresql+asyncpg://"),
-    ("sqlite:///", "sqlite+aiosqlite:///"),
-)
 
 Payload = dict[str, Any]
 
@@ -122,37 +112,6 @@ class NewJob:
     lane: str
     payload: Payload
     key: str | None = None
-
-
-def normalise_url(url: str) -> str:
-    """Point plain PostgreSQL and SQLite URLs at their asyncio drivers."""
-    for prefix, replacement in _URL_PREFIXES:
-        if url.startswith(prefix):
-            return replacement + url.removeprefix(prefix)
-    return url
-
-
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine for the outbox; SQLite gets WAL, a busy timeout and its folder."""
-    parsed = make_url(normalise_url(url))
-    engine = create_async_engine(parsed, hide_parameters=True, pool_pre_ping=True)
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-        event.listen(engine.sync_engine, "connect", _configure_sqlite)
-    return engine
-
-
-def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    """WAL survives a killed process; NORMAL sync is durable against it, and fast."""
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
-    finally:
-        cursor.close()
 
 
 def _row_to_job(row: JobRow) -> Job:

@@ -8,9 +8,9 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import Connection
 
-from reception.db import create_engine
 from reception.models import Base
-from reception.settings import database_url_from_env, normalise_database_url
+from reception.settings import database_url_from_env
+from sqlengine import create_engine, normalise_url
 
 config = context.config
 target_metadata = Base.metadata
@@ -52,9 +52,7 @@ def main() -> None:
         return
     if config.config_file_name is not None:
         fileConfig(config.config_file_name, disable_existing_loggers=False)
-    url = normalise_database_url(
-        config.get_main_option("sqlalchemy.url") or database_url_from_env()
-    )
+    url = normalise_url(config.get_main_option("sqlalchemy.url") or database_url_from_env())
     if context.is_offline_mode():
         run_migrations_offline(url)
     else:

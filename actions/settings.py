@@ -8,8 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import envreader as read
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/actions.db"
+BOT_PORT = 8000  # where the bot listens unless BOT_URL or BOT_PORT says otherwise
 
 
 class SettingsError(ValueError):
@@ -20,13 +23,13 @@ class SettingsError(ValueError):
 class Settings:
     """Where reception, the bot, the content and the outbox are, and how to reach them."""
 
-    reception_url: str
     reception_api_token: str
-    content_dir: Path
-    cancer_types_file: Path
-    phone_region: str
-    reception_timeout_seconds: float
-    bot_url: str = "http://127.0.0.1:8000"
+    reception_url: str = "http://127.0.0.1:8080"
+    content_dir: Path = PROJECT_ROOT / "content"
+    cancer_types_file: Path = PROJECT_ROOT / "data" / "cancer_types.yml"
+    phone_region: str = "BE"
+    reception_timeout_seconds: float = 10.0
+    bot_url: str = read.loopback(BOT_PORT)
     database_url: str = DEFAULT_DATABASE_URL
     instance_name: str = "actions"
     handoff_wait_seconds: float = 5.0
@@ -46,39 +49,29 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build the settings from environment variables, with local defaults."""
         env = os.environ if environ is None else environ
-        return cls(
-            reception_url=env.get("RECEPTION_URL", "http://127.0.0.1:8080").rstrip("/"),
-            reception_api_token=env.get("RECEPTION_API_TOKEN", "").strip(),
-            content_dir=Path(env.get("CONTENT_DIR") or PROJECT_ROOT / "content"),
-            cancer_types_file=Path(
-                env.get("CANCER_TYPES_FILE") or PROJECT_ROOT / "data" / "cancer_types.yml"
-            ),
-            phone_region=env.get("PHONE_DEFAULT_REGION", "BE"),
-            reception_timeout_seconds=_number(env, "RECEPTION_TIMEOUT_SECONDS", 10.0),
-            bot_url=(
-                env.get("BOT_URL", "").strip().rstrip("/")
-                or f"http://127.0.0.1:{env.get('BOT_PORT', '8000')}"
-            ),
-            database_url=env.get("ACTIONS_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
-            instance_name=(
-                env.get("ACTIONS_INSTANCE_NAME", "").strip() or f"actions@{socket.gethostname()}"
-            ),
-            handoff_wait_seconds=_number(env, "HANDOFF_WAIT_SECONDS", 5.0),
-            host=env.get("ACTIONS_HOST", "").strip() or "127.0.0.1",
-            port=int(_number(env, "ACTIONS_PORT", 5055)),
-            outbox_keep_days=_number(env, "ACTIONS_OUTBOX_KEEP_DAYS", 7.0),
-        )
-
-
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
-    """Read a positive number, or explain which variable is wrong."""
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number, not {raw!r}.") from None
-    if value <= 0:
-        raise SettingsError(f"{name} must be greater than 0, not {raw!r}.")
-    return value
+        try:
+            return cls(
+                reception_url=read.url(env, "RECEPTION_URL", cls.reception_url),
+                reception_api_token=read.text(env, "RECEPTION_API_TOKEN", ""),
+                content_dir=Path(read.text(env, "CONTENT_DIR", str(cls.content_dir))),
+                cancer_types_file=Path(
+                    read.text(env, "CANCER_TYPES_FILE", str(cls.cancer_types_file))
+                ),
+                phone_region=read.text(env, "PHONE_DEFAULT_REGION", cls.phone_region),
+                reception_timeout_seconds=read.seconds(
+                    env, "RECEPTION_TIMEOUT_SECONDS", cls.reception_timeout_seconds
+                ),
+                bot_url=read.local_url(env, "BOT_URL", "BOT_PORT", BOT_PORT),
+                database_url=read.text(env, "ACTIONS_DATABASE_URL", cls.database_url),
+                instance_name=read.text(
+                    env, "ACTIONS_INSTANCE_NAME", f"actions@{socket.gethostname()}"
+                ),
+                handoff_wait_seconds=read.seconds(
+                    env, "HANDOFF_WAIT_SECONDS", cls.handoff_wait_seconds
+                ),
+                host=read.text(env, "ACTIONS_HOST", cls.host),
+                port=read.port(env, "ACTIONS_PORT", cls.port),
+                outbox_keep_days=read.number(env, "ACTIONS_OUTBOX_KEEP_DAYS", cls.outbox_keep_days),
+            )
+        except read.EnvError as error:
+            raise SettingsError(str(error)) from None

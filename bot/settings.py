@@ -8,8 +8,9 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 from urllib.parse import urlsplit
+
+import envreader as read
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/bot.db"
@@ -27,16 +28,16 @@ class SettingsError(ValueError):
 class Settings:
     """How the bot listens to patients, where Rasa is, and where it keeps its outbox."""
 
-    host: str
-    port: int
-    rasa_url: str
-    rasa_timeout_seconds: float
-    content_dir: Path
-    telegram_bot_token: str | None
-    telegram_api_base_url: str | None
-    telegram_poll_timeout_seconds: int
     reception_api_token: str
-    chat_messages_per_minute: float = 20
+    host: str = "127.0.0.1"
+    port: int = 8000
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_timeout_seconds: float = 30.0
+    content_dir: Path = PROJECT_ROOT / "content"
+    telegram_bot_token: str | None = None
+    telegram_api_base_url: str | None = None
+    telegram_poll_timeout_seconds: int = 10
+    chat_messages_per_minute: float = 20.0
     database_url: str = DEFAULT_DATABASE_URL
     instance_name: str = "bot"
     telegram_webhook_url: str | None = None
@@ -86,42 +87,34 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build the settings from environment variables, with local defaults."""
         env = os.environ if environ is None else environ
-        return cls(
-            host=env.get("BOT_HOST", "127.0.0.1"),
-            port=_number(env, "BOT_PORT", 8000, int),
-            rasa_url=env.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
-            rasa_timeout_seconds=_number(env, "RASA_TIMEOUT_SECONDS", 30.0, float),
-            content_dir=Path(env.get("CONTENT_DIR") or PROJECT_ROOT / "content"),
-            nlu_dir=Path(env.get("NLU_DIR") or cls.nlu_dir),
-            embedding_cache=Path(env.get("EMBEDDING_CACHE") or cls.embedding_cache),
-            telegram_bot_token=env.get("TELEGRAM_BOT_TOKEN") or None,
-            telegram_api_base_url=env.get("TELEGRAM_API_BASE_URL") or None,
-            telegram_poll_timeout_seconds=_number(env, "TELEGRAM_POLL_TIMEOUT_SECONDS", 10, int),
-            chat_messages_per_minute=_number(env, "CHAT_MESSAGES_PER_MINUTE", 20.0, float),
-            reception_api_token=env.get("RECEPTION_API_TOKEN", "").strip(),
-            database_url=env.get("BOT_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
-            instance_name=env.get("BOT_INSTANCE_NAME", "").strip() or f"bot@{socket.gethostname()}",
-            telegram_webhook_url=env.get("TELEGRAM_WEBHOOK_URL", "").strip() or None,
-            telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", "").strip() or None,
-            outbox_keep_days=_number(env, "BOT_OUTBOX_KEEP_DAYS", 7.0, float),
-            maintenance_interval_seconds=_number(
-                env, "BOT_MAINTENANCE_INTERVAL_SECONDS", 3600.0, float
-            ),
-        )
-
-
-N = TypeVar("N", int, float)
-
-
-def _number(env: Mapping[str, str], name: str, default: N, kind: type[N]) -> N:
-    """Read a positive number, or explain which variable is wrong."""
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number, not {raw!r}.") from None
-    if value <= 0:
-        raise SettingsError(f"{name} must be greater than 0, not {raw!r}.")
-    return value
+        try:
+            return cls(
+                host=read.text(env, "BOT_HOST", cls.host),
+                port=read.port(env, "BOT_PORT", cls.port),
+                rasa_url=read.url(env, "RASA_URL", cls.rasa_url),
+                rasa_timeout_seconds=read.seconds(
+                    env, "RASA_TIMEOUT_SECONDS", cls.rasa_timeout_seconds
+                ),
+                content_dir=Path(read.text(env, "CONTENT_DIR", str(cls.content_dir))),
+                nlu_dir=Path(read.text(env, "NLU_DIR", str(cls.nlu_dir))),
+                embedding_cache=Path(read.text(env, "EMBEDDING_CACHE", str(cls.embedding_cache))),
+                telegram_bot_token=read.optional(env, "TELEGRAM_BOT_TOKEN"),
+                telegram_api_base_url=read.optional(env, "TELEGRAM_API_BASE_URL"),
+                telegram_poll_timeout_seconds=read.whole_number(
+                    env, "TELEGRAM_POLL_TIMEOUT_SECONDS", cls.telegram_poll_timeout_seconds
+                ),
+                chat_messages_per_minute=read.number(
+                    env, "CHAT_MESSAGES_PER_MINUTE", cls.chat_messages_per_minute
+                ),
+                reception_api_token=read.text(env, "RECEPTION_API_TOKEN", ""),
+                database_url=read.text(env, "BOT_DATABASE_URL", cls.database_url),
+                instance_name=read.text(env, "BOT_INSTANCE_NAME", f"bot@{socket.gethostname()}"),
+                telegram_webhook_url=read.optional(env, "TELEGRAM_WEBHOOK_URL"),
+                telegram_webhook_secret=read.optional(env, "TELEGRAM_WEBHOOK_SECRET"),
+                outbox_keep_days=read.number(env, "BOT_OUTBOX_KEEP_DAYS", cls.outbox_keep_days),
+                maintenance_interval_seconds=read.seconds(
+                    env, "BOT_MAINTENANCE_INTERVAL_SECONDS", cls.maintenance_interval_seconds
+                ),
+            )
+        except read.EnvError as error:
+            raise SettingsError(str(error)) from None

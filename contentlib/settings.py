@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import envreader as read
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -13,11 +16,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class PublishSettings:
     """Where the content, the training data and the models are, and how to reach Rasa."""
 
-    rasa_url: str
-    rasa_api_token: str
-    content_dir: Path
-    training_data_dir: Path
-    models_dir: Path
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_api_token: str = ""
+    content_dir: Path = PROJECT_ROOT / "content"
+    training_data_dir: Path = PROJECT_ROOT / "build" / "rasa"
+    models_dir: Path = PROJECT_ROOT / "models"
     load_timeout_seconds: float = 600.0
     environment: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -26,13 +29,12 @@ class PublishSettings:
         """Build the settings from environment variables, with the local defaults."""
         env = os.environ
         return cls(
-            rasa_url=env.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
-            rasa_api_token=env.get("RASA_API_TOKEN", ""),
-            content_dir=Path(env.get("CONTENT_DIR", PROJECT_ROOT / "content")).resolve(),
-            training_data_dir=Path(
-                env.get("TRAINING_DATA_DIR", PROJECT_ROOT / "build" / "rasa")
-            ).resolve(),
-            models_dir=Path(env.get("MODELS_DIR", PROJECT_ROOT / "models")).resolve(),
+            # Not read.url: a wrong address is reported when publishing reaches Rasa.
+            rasa_url=read.text(env, "RASA_URL", cls.rasa_url).rstrip("/"),
+            rasa_api_token=read.text(env, "RASA_API_TOKEN", cls.rasa_api_token),
+            content_dir=_folder(env, "CONTENT_DIR", cls.content_dir),
+            training_data_dir=_folder(env, "TRAINING_DATA_DIR", cls.training_data_dir),
+            models_dir=_folder(env, "MODELS_DIR", cls.models_dir),
             environment=dict(env),
         )
 
@@ -44,3 +46,8 @@ class PublishSettings:
             "TRAINING_DATA_DIR": str(self.training_data_dir),
             "MODELS_DIR": str(self.models_dir),
         }
+
+
+def _folder(env: Mapping[str, str], name: str, default: Path) -> Path:
+    """Return a folder from a variable, made absolute."""
+    return Path(read.text(env, name, str(default))).resolve()

@@ -20,6 +20,16 @@ RASA_PORT = 5005  # where Rasa listens unless RASA_URL or RASA_PORT says otherwi
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 MIN_SESSION_SECRET_LENGTH = 16
 MAX_RETENTION_DAYS = 36_500
+# The wording of each of the environment reader's codes.
+_WORDINGS = {
+    "too_short": "variable_too_short",
+    "not_url": "variable_not_url",
+    "not_port": "variable_not_port",
+    "not_whole_number": "variable_not_whole_number",
+    "not_days": "variable_not_days",
+    "not_seconds": "variable_not_seconds",
+    "not_flag": "variable_not_flag",
+}
 # What to say when a secret is missing: what it is for.
 _MISSING = {
     "RECEPTION_API_TOKEN": "variable_token_missing",
@@ -161,4 +171,4 @@ def _in_reception_words() -> Iterator[None]:
     except read.EnvError as error:
         if error.code == "missing":
             raise SettingsError(_MISSING[error.data["name"]], **error.data) from None
-        raise SettingsError(f"variable_{error.code}", **error.data) from None
+        raise SettingsError(_WORDINGS[error.code], **error.data) from None

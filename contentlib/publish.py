@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import requestform
 from contentlib import training
 from contentlib.check import check, summary
 from contentlib.settings import PROJECT_ROOT, PublishSettings
@@ -83,7 +82,7 @@ class RasaApi:
 
 def check_content(settings: PublishSettings) -> str:
     """Step 1: run the content checks; refuse to go on if any fails."""
-    problems = check(settings.content_dir, form=requestform.DECLARATION)
+    problems = check(settings.content_dir, form=settings.request_form)
     for problem in problems:
         print(problem)
     if any(not problem.warning for problem in problems):

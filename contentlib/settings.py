@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import envreader as read
+import requestform
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,6 +23,8 @@ class PublishSettings:
     training_data_dir: Path = PROJECT_ROOT / "build" / "rasa"
     models_dir: Path = PROJECT_ROOT / "models"
     load_timeout_seconds: float = 600.0
+    # The request form whose messages the content must hold (None: a content folder alone).
+    request_form: Path | None = requestform.DECLARATION
     environment: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod

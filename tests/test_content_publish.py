@@ -90,7 +90,9 @@ def rasa() -> Iterator[FakeRasa]:
 
 
 def settings_for(tmp_path: Path, rasa_url: str, token: str = TOKEN) -> PublishSettings:
-    """Publishing settings on a small content folder, with its own build and models folders."""
+    """Publishing settings on a small content folder (which holds no request form's messages),
+    with its own build and models folders.
+    """
     return PublishSettings(
         rasa_url=rasa_url,
         rasa_api_token=token,
@@ -98,6 +100,7 @@ def settings_for(tmp_path: Path, rasa_url: str, token: str = TOKEN) -> PublishSe
         training_data_dir=tmp_path / "build" / "rasa",
         models_dir=tmp_path / "models",
         load_timeout_seconds=10,
+        request_form=None,
     )
 
 

@@ -10,7 +10,13 @@ COPY actions ./actions
 COPY reception ./reception
 COPY contentlib ./contentlib
 COPY outbox ./outbox
-RUN pip install -e .
+COPY embeddings ./embeddings
+COPY requestform ./requestform
+COPY conversation_id ./conversation_id
+COPY envreader ./envreader
+COPY sqlengine ./sqlengine
+COPY requirements-embeddings.txt ./
+RUN pip install -e . && pip install --no-deps --require-hashes -r requirements-embeddings.txt
 
 COPY content ./content
 COPY data ./data

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -77,3 +78,24 @@ def test_rasa_image_is_built_on_the_official_one() -> None:
     for source in re.findall(r"^COPY (?:--chown=\S+ )?(\S+) ", app, flags=re.M):
         for part in source.split():
             assert (ROOT / part).exists(), part
+
+
+def test_every_package_is_in_the_images() -> None:
+    """The app image holds every package the project installs; the Rasa image, every package
+    its extensions import.
+    """
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = {p.rstrip("*") for p in project["tool"]["setuptools"]["packages"]["find"]["include"]}
+    copied = {
+        name: set(
+            re.findall(
+                r"^COPY (?:--chown=\S+ )?(\S+) ", (ROOT / "docker" / name).read_text(), flags=re.M
+            )
+        )
+        for name in ("Dockerfile.app", "Dockerfile.rasa")
+    }
+    assert packages <= copied["Dockerfile.app"]
+    imported = set()
+    for path in (ROOT / "rasa_extensions").glob("*.py"):
+        imported |= set(re.findall(r"^(?:from|import) (\w+)", path.read_text(), flags=re.M))
+    assert imported & packages <= copied["Dockerfile.rasa"]

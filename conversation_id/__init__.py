@@ -15,7 +15,7 @@ SEPARATOR = ":"
 
 
 class Channel(StrEnum):
-    """Where the patient writes from."""
+    """The channel the patient wrote from."""
 
     TELEGRAM = "telegram"
     WEBCHAT = "webchat"

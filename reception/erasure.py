@@ -16,11 +16,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversation_id import Channel
+
 from . import queries
 from .models import (
     FINAL_STATUSES,
     ActorType,
-    Channel,
     Ticket,
     TicketAction,
     TicketEvent,

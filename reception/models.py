@@ -103,13 +103,6 @@ class RecordState(StrEnum):
     UNKNOWN = "unknown"
 
 
-class Channel(StrEnum):
-    """The channel the patient wrote from."""
-
-    TELEGRAM = "telegram"
-    WEBCHAT = "webchat"
-
-
 class Sender(StrEnum):
     """Who wrote a line of the transcript."""
 

@@ -22,6 +22,8 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue, SkipJsonSchema
 from pydantic_core import CoreSchema, InitErrorDetails
 
+from conversation_id import Channel
+
 from . import wording
 from .models import (
     ADDRESS_LENGTH,
@@ -29,7 +31,6 @@ from .models import (
     PHONE_LENGTH,
     TEXT_LENGTH,
     ActorType,
-    Channel,
     GapIntent,
     RecordState,
     Residence,

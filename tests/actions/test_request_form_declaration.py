@@ -132,14 +132,11 @@ def test_a_declaration_that_cannot_work_is_refused(
 
 def test_the_content_check_names_a_declared_message_that_is_missing(tmp_path: Path) -> None:
     """An editor who deletes a question's words is told which, before anything is published."""
-    declared = tmp_path / "request_form.yml"
-    declared.write_text(yaml.safe_dump(with_genetics()), encoding="utf-8")
-    problems = check(ROOT / "content", form=declared)
+    problems = check(ROOT / "content", form=_written(tmp_path, with_genetics()))
     assert problems == []  # a record question's messages are its kind's, already written
     data = with_genetics()
     data["questions"][-2]["retry"] = "time_too_vague"
-    declared.write_text(yaml.safe_dump(data), encoding="utf-8")
-    [problem] = check(ROOT / "content", form=declared)
+    [problem] = check(ROOT / "content", form=_written(tmp_path, data))
     assert "time_too_vague" in problem.what
 
 

@@ -53,7 +53,7 @@ run: train ## Start Rasa, the actions, reception and the bot (Ctrl-C stops them)
 	scripts/run
 
 content-check: setup ## Check the editors' content: front matter, keys, templates, examples, links
-	$(VENV)/bin/python -m contentlib.check --form data/request_form.yml
+	$(VENV)/bin/python -m contenttools.check --form data/request_form.yml
 
 publish: setup ## Check the content, retrain if the questions changed, load the model into Rasa
 	@scripts/publish

@@ -34,7 +34,7 @@ import yaml
 
 from bench.latency import JOURNEY, Result, Send, run, via_bot, via_rasa
 from harness.stack import ROOT, Stack, model_path
-from reception.rasa_client import PARSE_PATH
+from rasa_api import PARSE_PATH
 
 FEATURIZER = "rasa_extensions.embedding_featurizer.SentenceEmbeddingFeaturizer"
 CLASSIFIER = "rasa_extensions.embedding_classifier.EmbeddingIntentClassifier"

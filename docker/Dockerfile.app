@@ -9,6 +9,8 @@ COPY bot ./bot
 COPY actions ./actions
 COPY reception ./reception
 COPY contentlib ./contentlib
+COPY contenttools ./contenttools
+COPY rasa_api ./rasa_api
 COPY outbox ./outbox
 COPY embeddings ./embeddings
 COPY requestform ./requestform

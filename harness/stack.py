@@ -151,7 +151,7 @@ class Stack:
     def publish(self, timeout: float = 900) -> subprocess.CompletedProcess[str]:
         """Run the editors' `make publish` against this stack, as its content and models."""
         return subprocess.run(
-            [str(VENV_PYTHON), "-m", "contentlib.publish"],
+            [str(VENV_PYTHON), "-m", "contenttools.publish"],
             cwd=ROOT,
             env=self.env(),
             capture_output=True,

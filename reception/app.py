@@ -11,6 +11,7 @@ import aiohttp
 from aiohttp import web
 
 from contentlib import ContentStore
+from rasa_api import RasaApi
 
 from . import accounts_views, content_views, inbox, staff_auth
 from .api import bearer_auth_middleware, error_middleware, routes
@@ -86,7 +87,9 @@ async def http_ctx(app: web.Application) -> AsyncIterator[None]:
             settings.bot_url, settings.api_token, session, settings.bot_timeout_seconds
         )
         app[RASA_KEY] = RasaClient(
-            settings.rasa_url, settings.rasa_api_token, session, settings.rasa_timeout_seconds
+            RasaApi(
+                settings.rasa_url, settings.rasa_api_token, session, settings.rasa_timeout_seconds
+            )
         )
         yield
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import requestform
 from contentlib import ContentStore
-from contentlib.check import Problem, check
 from contentlib.faq import add_example
 from contentlib.store import content_stamp
+from contenttools.check import Problem, check
 
 from .wording import CodedError
 

@@ -1,19 +1,19 @@
-"""The Rasa client: the only code in reception/ that speaks HTTP to Rasa (the content preview)."""
+"""The Rasa client: the only code in reception/ that asks Rasa (the content preview)."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
+from rasa_api import RasaApi, RasaApiError, Reason
 
 from .wording import CodedError
 
-logger = logging.getLogger(__name__)
-
-PARSE_PATH = "/model/parse"
-STATUS_PATH = "/status"
+WORDING_OF = {
+    Reason.TOKEN_MISSING: "rasa_token_missing",
+    Reason.REFUSED: "rasa_refused",
+    Reason.UNREACHABLE: "rasa_unreachable",
+}
 
 
 class RasaUnavailable(CodedError):
@@ -40,41 +40,26 @@ class Understanding:
 class RasaClient:
     """Ask the running Rasa how it understands a question, through its token-protected API."""
 
-    base_url: str
-    api_token: str
-    session: aiohttp.ClientSession
-    timeout_seconds: float = 10.0
+    api: RasaApi
 
     async def understand(self, text: str) -> Understanding:
         """Return the model's pick for a question and the runner-up, or raise RasaUnavailable."""
-        return _understanding(await self._call("POST", PARSE_PATH, {"text": text}))
+        try:
+            return _understanding(await self.api.parse(text))
+        except RasaApiError as exc:
+            raise _unavailable(exc) from exc
 
     async def running_model(self) -> str:
-        """Return the file name of the model Rasa runs, or raise RasaUnavailable."""
-        return str((await self._call("GET", STATUS_PATH)).get("model_file") or "")
-
-    async def _call(self, method: str, path: str, body: dict[str, str] | None = None) -> Any:
-        """Send one request with the token and return its JSON, or raise RasaUnavailable."""
-        if not self.api_token:
-            raise RasaUnavailable("rasa_token_missing")
-        timeout = aiohttp.ClientTimeout(total=self.timeout_seconds)
+        """Return the file name of the model Rasa runs ("" for none), or raise RasaUnavailable."""
         try:
-            async with self.session.request(
-                method,
-                f"{self.base_url}{path}",
-                params={"token": self.api_token},
-                json=body,
-                timeout=timeout,
-            ) as response:
-                if response.status != 200:
-                    logger.warning(
-                        "Rasa answered %s %s with HTTP %d", method, path, response.status
-                    )
-                    raise RasaUnavailable("rasa_refused", status=response.status)
-                return await response.json()
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            logger.warning("Rasa unreachable: %s", exc.__class__.__name__)
-            raise RasaUnavailable("rasa_unreachable") from exc
+            return await self.api.running_model() or ""
+        except RasaApiError as exc:
+            raise _unavailable(exc) from exc
+
+
+def _unavailable(error: RasaApiError) -> RasaUnavailable:
+    """The staff-facing error for a failed call: its code, and Rasa's status when it answered."""
+    return RasaUnavailable(WORDING_OF[error.reason], status=error.status)
 
 
 def _understanding(body: dict[str, Any]) -> Understanding:

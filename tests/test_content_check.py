@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from contentlib import check
+from contenttools import check
 from harness.stack import ROOT
 from tests.content_fixture import COSTS, DELAY, MESSAGES, content
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from contentlib import training
-from contentlib.publish import PublishFailed, model_for_questions, publish
-from contentlib.settings import PublishSettings
+from contenttools import training
+from contenttools.publish import PublishFailed, model_for_questions, publish
+from contenttools.settings import PublishSettings
 from harness.stack import ROOT
 from tests.content_fixture import content
 

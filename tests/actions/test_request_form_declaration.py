@@ -15,8 +15,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import handoff, request_form, services
-from contentlib import training
-from contentlib.check import check
+from contenttools import training
+from contenttools.check import check
 from harness.stack import ROOT
 from reception.models import RecordState, Residence, Stage
 from reception.schemas import TicketCreate

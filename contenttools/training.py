@@ -1,6 +1,6 @@
 """Compile the editors' FAQ questions into Rasa training data, under build/rasa/.
 
-    python -m contentlib.training [--content content] [--data data] [--out build/rasa]
+    python -m contenttools.training [--content content] [--data data] [--out build/rasa]
 
 The output is generated, never edited by hand: the domain (data/domain, the request form
 declared in data/request_form.yml, and one faq_<id> intent per topic), the FAQ examples per
@@ -21,7 +21,7 @@ from contentlib.faq import FaqTopic, load_topics
 
 FAQ_ACTION = "action_answer_faq"
 FORM = "request_form"
-GENERATED = "# Generated from {source} by contentlib.training; do not edit.\n"
+GENERATED = "# Generated from {source} by contenttools.training; do not edit.\n"
 HEADER = GENERATED.format(source="content/*/faq/") + 'version: "3.1"\n\n'
 
 

@@ -1,6 +1,6 @@
 """Publish the editors' content to the running assistant.
 
-    make publish        (or: python -m contentlib.publish)
+    make publish        (or: python -m contenttools.publish)
 
 1. checks the content (as `make content-check` does) and stops at the first sign of trouble;
 2. compiles the FAQ example questions into Rasa training data ($TRAINING_DATA_DIR);
@@ -13,71 +13,23 @@ Answers and messages need no model: the running processes reread content/ when a
 
 from __future__ import annotations
 
-import json
+import asyncio
 import subprocess
 import sys
-import urllib.error
-import urllib.parse
-import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from contentlib import training
-from contentlib.check import check, summary
-from contentlib.settings import PROJECT_ROOT, PublishSettings
+import aiohttp
+
+from contenttools import training
+from contenttools.check import check, summary
+from contenttools.settings import PROJECT_ROOT, PublishSettings
+from rasa_api import RasaApi, RasaApiError, Reason
 
 SCRIPTS = PROJECT_ROOT / "scripts"
 
 
 class PublishFailed(Exception):
     """Publishing stopped; the message says why and what to do."""
-
-
-@dataclass(frozen=True)
-class RasaApi:
-    """The few calls of Rasa's HTTP API that publishing needs."""
-
-    url: str
-    token: str
-    timeout: float
-
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        """Send one request with the token; return the decoded JSON answer (None if empty)."""
-        query = urllib.parse.urlencode({"token": self.token})
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(
-            f"{self.url}{path}?{query}",
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:
-            raw = response.read()
-        return json.loads(raw) if raw.strip() else None
-
-    def reachable(self) -> bool:
-        """Tell whether a Rasa server answers at all (its root needs no token)."""
-        try:
-            with urllib.request.urlopen(f"{self.url}/", timeout=min(self.timeout, 10)):
-                return True
-        except urllib.error.HTTPError:
-            return True
-        except (urllib.error.URLError, OSError):
-            return False
-
-    def running_model(self) -> str | None:
-        """The file name of the model Rasa runs now, or None when it runs none."""
-        try:
-            return str(self.call("GET", "/status")["model_file"])
-        except urllib.error.HTTPError as error:
-            if error.code == 409:
-                return None
-            raise
-
-    def load(self, model: Path) -> None:
-        """Ask Rasa to swap to another model file (it keeps the conversations)."""
-        self.call("PUT", "/model", {"model_file": str(model)})
 
 
 def check_content(settings: PublishSettings) -> str:
@@ -127,34 +79,43 @@ def train_if_needed(settings: PublishSettings, model: Path) -> str:
 
 def load_into_rasa(settings: PublishSettings, model: Path) -> str:
     """Step 4: make the running Rasa use the model, without a restart."""
-    rasa = RasaApi(settings.rasa_url, settings.rasa_api_token, settings.load_timeout_seconds)
-    if not rasa.reachable():
-        return (
-            f"Rasa is not running at {settings.rasa_url}: it will use {model.name} when it starts."
+    return asyncio.run(_load_into_rasa(settings, model))
+
+
+async def _load_into_rasa(settings: PublishSettings, model: Path) -> str:
+    """Step 4, through Rasa's HTTP API."""
+    async with aiohttp.ClientSession() as session:
+        rasa = RasaApi(
+            settings.rasa_url, settings.rasa_api_token, session, settings.load_timeout_seconds
         )
-    if not settings.rasa_api_token:
-        raise PublishFailed(
-            "RASA_API_TOKEN is not set, so the model cannot be loaded into the running Rasa. "
-            "Set it to the token Rasa was started with (make run keeps it in var/dev-rasa-token)."
-        )
-    try:
-        if rasa.running_model() == model.name:
-            return f"Rasa at {settings.rasa_url} already runs {model.name}: nothing to load."
-        rasa.load(model)
-    except (urllib.error.URLError, OSError) as error:
-        raise _load_failure(settings.rasa_url, model, error) from error
+        if not await rasa.reachable():
+            return (
+                f"Rasa is not running at {settings.rasa_url}: "
+                f"it will use {model.name} when it starts."
+            )
+        try:
+            if await rasa.running_model() == model.name:
+                return f"Rasa at {settings.rasa_url} already runs {model.name}: nothing to load."
+            await rasa.load(model)
+        except RasaApiError as error:
+            raise _load_failure(settings.rasa_url, model, error) from error
     return f"Loaded {model.name} into the running Rasa at {settings.rasa_url}, without a restart."
 
 
-def _load_failure(url: str, model: Path, error: Exception) -> PublishFailed:
+def _load_failure(url: str, model: Path, error: RasaApiError) -> PublishFailed:
     """Say why Rasa did not take the model, and what to do."""
-    if isinstance(error, urllib.error.HTTPError) and error.code == 401:
+    if error.reason is Reason.TOKEN_MISSING:
+        return PublishFailed(
+            "RASA_API_TOKEN is not set, so the model cannot be loaded into the running Rasa. "
+            "Set it to the token Rasa was started with (make run keeps it in var/dev-rasa-token)."
+        )
+    if error.status == 401:
         return PublishFailed(
             f"Rasa at {url} refused the token: set RASA_API_TOKEN to the token Rasa was "
             "started with."
         )
-    if isinstance(error, urllib.error.HTTPError):
-        return PublishFailed(f"Rasa at {url} could not load {model.name} (HTTP {error.code}).")
+    if error.status is not None:
+        return PublishFailed(f"Rasa at {url} could not load {model.name} (HTTP {error.status}).")
     return PublishFailed(
         f"Rasa at {url} stopped answering while loading {model.name}: publish again once it "
         "is back."

@@ -1,11 +1,11 @@
 """Check the editors' content before it goes live.
 
-    python -m contentlib.check [--content content] [--nlu nlu] [--form data/request_form.yml]
+    python -m contenttools.check [--content content] [--nlu nlu] [--form data/request_form.yml]
 
 Prints one line per problem, `path:line: what is wrong — what to do`, and exits with 1 when
 there is any error. A warning (a review date that has passed) is printed, but does not fail.
 content/README.md explains every message to editors. The NLU examples of each language are
-compared with English's too (see contentlib/intents.py), and every message the request form's
+compared with English's too (see contenttools/intents.py), and every message the request form's
 declaration names must exist.
 """
 
@@ -28,7 +28,7 @@ import jinja2.nodes
 import yaml
 
 import requestform
-from contentlib import intents, markdown, questions
+from contentlib import markdown, questions
 from contentlib.faq import FRONT_MATTER_FENCE, FrontMatterError, split_front_matter
 from contentlib.store import (
     DEFAULT_LANGUAGE,
@@ -39,6 +39,7 @@ from contentlib.store import (
     localise,
 )
 from contentlib.variables import variables_of
+from contenttools import intents
 
 MIN_EXAMPLES = 8
 SIMILARITY = 0.9

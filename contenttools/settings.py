@@ -1,4 +1,4 @@
-"""The publishing tool's settings: the only place in contentlib/ that reads the environment."""
+"""The publishing tool's settings: the only place in contenttools/ that reads the environment."""
 
 from __future__ import annotations
 

@@ -61,7 +61,7 @@ class RasaApi:
 
     async def parse(self, text: str) -> dict[str, Any]:
         """Return the live model's parse of a text (intent, ranking, entities)."""
-        return dict(await self._call("POST", PARSE_PATH, {"text": text}))
+        return _json_object(await self._call("POST", PARSE_PATH, {"text": text}))
 
     async def running_model(self) -> str | None:
         """Return the file name of the model Rasa runs, or None when it runs none."""
@@ -71,7 +71,7 @@ class RasaApi:
             if error.status == 409:  # Rasa's answer when no model is loaded
                 return None
             raise
-        return str(status.get("model_file") or "") or None
+        return str(_json_object(status).get("model_file") or "") or None
 
     async def load(self, model: Path) -> None:
         """Ask Rasa to swap to another model file (it keeps the conversations)."""
@@ -105,3 +105,10 @@ class RasaApi:
             return json.loads(raw)
         except ValueError as exc:
             raise RasaApiError(Reason.UNREACHABLE) from exc
+
+
+def _json_object(body: Any) -> dict[str, Any]:
+    """The JSON object Rasa answered; anything else is a broken answer."""
+    if not isinstance(body, dict):
+        raise RasaApiError(Reason.UNREACHABLE)
+    return body

@@ -50,11 +50,17 @@ class RasaClient:
             raise _unavailable(exc) from exc
 
     async def running_model(self) -> str:
-        """Return the file name of the model Rasa runs ("" for none), or raise RasaUnavailable."""
+        """Return the file name of the model Rasa runs, or raise RasaUnavailable.
+
+        Rasa answers 409 when it runs no model; the preview reports that answer as it is.
+        """
         try:
-            return await self.api.running_model() or ""
+            model = await self.api.running_model()
         except RasaApiError as exc:
             raise _unavailable(exc) from exc
+        if model is None:
+            raise RasaUnavailable("rasa_refused", status=409)
+        return model
 
 
 def _unavailable(error: RasaApiError) -> RasaUnavailable:

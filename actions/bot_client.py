@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiohttp
+from httpjson import JsonService, Unreachable
 
 DELIVERIES_PATH = "/api/v1/deliveries"
 # Answers that may go away by themselves (wrong token, Telegram off, bot starting).
@@ -50,22 +50,15 @@ class BotClient:
             "language": language,
             "sender": "assistant",
         }
-        headers = {
-            "Authorization": f"Bearer {self.api_token}",
-            "Idempotency-Key": idempotency_key,
-        }
-        timeout = aiohttp.ClientTimeout(total=self.timeout_seconds)
+        bot = JsonService(self.base_url, self.api_token, self.timeout_seconds)
         try:
-            async with (
-                aiohttp.ClientSession(timeout=timeout) as session,
-                session.post(
-                    f"{self.base_url}{DELIVERIES_PATH}", json=body, headers=headers
-                ) as response,
-            ):
-                if response.status < 300:
-                    return
-                if 400 <= response.status < 500 and response.status not in TRANSIENT_STATUSES:
-                    raise BotRefused(f"the bot refused it with HTTP {response.status}")
-                raise BotUnavailable(f"the bot answered HTTP {response.status}")
-        except (aiohttp.ClientError, TimeoutError) as error:
-            raise BotUnavailable(f"the bot is unreachable: {type(error).__name__}") from error
+            answer = await bot.call(
+                "POST", DELIVERIES_PATH, body=body, headers={"Idempotency-Key": idempotency_key}
+            )
+        except Unreachable as error:
+            raise BotUnavailable(f"the bot is unreachable: {error}") from error
+        if answer.ok:
+            return
+        if 400 <= answer.status < 500 and answer.status not in TRANSIENT_STATUSES:
+            raise BotRefused(f"the bot refused it with HTTP {answer.status}")
+        raise BotUnavailable(f"the bot answered HTTP {answer.status}")

@@ -6,9 +6,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
-
 from contentlib import questions
+from httpjson import JsonService, Unreachable
 
 GAP_TIMEOUT_SECONDS = 3.0
 
@@ -40,45 +39,53 @@ class ReceptionClient:
     api_token: str
     timeout_seconds: float = 10.0
 
-    def _headers(self, **extra: str) -> dict[str, str]:
-        """Return the auth headers, plus any extra ones."""
-        return {"Authorization": f"Bearer {self.api_token}", **extra}
-
     async def _request(
-        self, method: str, path: str, timeout_seconds: float | None = None, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        timeout_seconds: float | None = None,
+        *,
+        body: Any = None,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Any:
         """Send one request and return its JSON body; raise ReceptionUnavailable on any failure."""
-        timeout = aiohttp.ClientTimeout(total=timeout_seconds or self.timeout_seconds)
+        reception = JsonService(self.base_url, self.api_token, self.timeout_seconds)
         try:
-            async with (
-                aiohttp.ClientSession(timeout=timeout) as session,
-                session.request(method, f"{self.base_url}{path}", **kwargs) as response,
-            ):
-                if response.status not in (200, 201):
-                    if 400 <= response.status < 500 and response.status not in TRANSIENT_STATUSES:
-                        raise ReceptionRefused(response.status)
-                    raise ReceptionUnavailable(f"reception answered HTTP {response.status}")
-                return await response.json()
-        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
-            raise ReceptionUnavailable(
-                f"reception unreachable: {error.__class__.__name__}"
-            ) from error
+            answer = await reception.call(
+                method,
+                path,
+                body=body,
+                params=params,
+                headers=headers,
+                timeout_seconds=timeout_seconds,
+            )
+        except Unreachable as error:
+            raise ReceptionUnavailable(f"reception unreachable: {error}") from error
+        if answer.status not in (200, 201):
+            if 400 <= answer.status < 500 and answer.status not in TRANSIENT_STATUSES:
+                raise ReceptionRefused(answer.status)
+            raise ReceptionUnavailable(f"reception answered HTTP {answer.status}")
+        try:
+            return answer.json()
+        except ValueError as error:
+            raise ReceptionUnavailable("reception answered with a body that is not JSON") from error
 
     async def conversation_tickets(self, channel: str, address: str) -> list[dict[str, Any]]:
         """The tickets made from one conversation, newest first."""
         params = {"channel": channel, "channel_address": address, "limit": "10"}
-        body = await self._request("GET", "/api/v1/tickets", params=params, headers=self._headers())
+        body = await self._request("GET", "/api/v1/tickets", params=params)
         return list(body.get("items") or [])
 
     async def create_ticket(self, ticket: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
         """Create a ticket; the same idempotency key always returns the same ticket."""
-        headers = self._headers(**{"Idempotency-Key": idempotency_key})
-        return dict(await self._request("POST", "/api/v1/tickets", json=ticket, headers=headers))
+        headers = {"Idempotency-Key": idempotency_key}
+        return dict(await self._request("POST", "/api/v1/tickets", body=ticket, headers=headers))
 
     async def erase_conversation(self, channel: str, address: str) -> list[str]:
         """Have reception anonymise every ticket of one conversation; return their references."""
         body = {"channel": channel, "channel_address": address}
-        answer = await self._request("POST", "/api/v1/erasures", json=body, headers=self._headers())
+        answer = await self._request("POST", "/api/v1/erasures", body=body)
         return [str(reference) for reference in answer.get("erased") or []]
 
     async def report_gap(self, text: str, language: str, intent: str) -> bool:
@@ -92,7 +99,5 @@ class ReceptionClient:
             return False
         body = {"text": question, "language": language, "intent": intent}
         timeout = min(self.timeout_seconds, GAP_TIMEOUT_SECONDS)
-        await self._request(
-            "POST", "/api/v1/gaps", json=body, headers=self._headers(), timeout_seconds=timeout
-        )
+        await self._request("POST", "/api/v1/gaps", timeout, body=body)
         return True

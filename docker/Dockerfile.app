@@ -11,6 +11,7 @@ COPY reception ./reception
 COPY contentlib ./contentlib
 COPY contenttools ./contenttools
 COPY rasa_api ./rasa_api
+COPY httpjson ./httpjson
 COPY outbox ./outbox
 COPY embeddings ./embeddings
 COPY requestform ./requestform

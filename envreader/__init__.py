@@ -3,31 +3,26 @@
 Each reader takes the environment, the variable's name and its default (used when the variable
 is unset or blank), and returns the value, or raises EnvError. The error carries a code and
 data (the variable's name, the value it had, what was expected); each process says it in its
-own words, and `str(error)` is a plain English sentence for those that have none.
+own words, and `str(error)` is a plain English sentence (from wording.en.yml) for those that
+have none.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 MAX_PORT = 65_535
 _MAX_DIGITS = 9
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
-WORDS = {
-    "missing": "{name} is not set.",
-    "too_short": "{name} must be at least {minimum} characters.",
-    "not_url": "{name} must start with http:// or https://, not {value!r}.",
-    "not_port": "{name} must be a port number between 1 and 65535, not {value!r}.",
-    "not_whole_number": "{name} must be a whole number of at least 1, not {value!r}.",
-    "not_days": "{name} must be a whole number of days from 1 to {maximum}, not {value!r}.",
-    "not_number": "{name} must be a number greater than 0, not {value!r}.",
-    "not_seconds": "{name} must be a number of seconds above 0, not {value!r}.",
-    "not_flag": "{name} must be one of true/false, yes/no, on/off or 1/0, not {value!r}.",
-}
+WORDING = Path(__file__).parent / "wording.en.yml"
+WORDS: dict[str, str] = yaml.safe_load(WORDING.read_text(encoding="utf-8"))
 
 
 class EnvError(ValueError):

@@ -7,7 +7,6 @@ publishing asks which model runs and loads another. Both go through `RasaApi`; a
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from enum import Enum
@@ -15,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+
+from httpjson import JsonService, TokenIn, Unreachable
 
 logger = logging.getLogger(__name__)
 
@@ -81,28 +82,19 @@ class RasaApi:
         """Send one request with the token; return its JSON (None when empty)."""
         if not self.api_token:
             raise RasaApiError(Reason.TOKEN_MISSING)
-        timeout = aiohttp.ClientTimeout(total=self.timeout_seconds)
+        rasa = JsonService(
+            self.base_url, self.api_token, self.timeout_seconds, self.session, TokenIn.QUERY
+        )
         try:
-            async with self.session.request(
-                method,
-                f"{self.base_url}{path}",
-                params={"token": self.api_token},
-                json=body,
-                timeout=timeout,
-            ) as response:
-                if response.status not in (200, 204):
-                    logger.warning(
-                        "Rasa answered %s %s with HTTP %d", method, path, response.status
-                    )
-                    raise RasaApiError(Reason.REFUSED, response.status)
-                raw = await response.read()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            logger.warning("Rasa unreachable: %s", exc.__class__.__name__)
+            answer = await rasa.call(method, path, body=body)
+        except Unreachable as exc:
+            logger.warning("Rasa unreachable: %s", exc)
             raise RasaApiError(Reason.UNREACHABLE) from exc
-        if not raw.strip():
-            return None
+        if answer.status not in (200, 204):
+            logger.warning("Rasa answered %s %s with HTTP %d", method, path, answer.status)
+            raise RasaApiError(Reason.REFUSED, answer.status)
         try:
-            return json.loads(raw)
+            return answer.json()
         except ValueError as exc:
             raise RasaApiError(Reason.UNREACHABLE) from exc
 

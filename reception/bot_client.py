@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from httpjson import JsonService, Unreachable
+
 from .wording import CodedError
 
 logger = logging.getLogger(__name__)
@@ -38,26 +40,12 @@ class BotClient:
             "reference": reference,
             "language": language,
         }
-        headers = {"Authorization": f"Bearer {self.api_token}"}
-        timeout = aiohttp.ClientTimeout(total=self.timeout_seconds)
+        bot = JsonService(self.base_url, self.api_token, self.timeout_seconds, self.session)
         try:
-            async with self.session.post(
-                f"{self.base_url}{DELIVERIES_PATH}", json=body, headers=headers, timeout=timeout
-            ) as response:
-                if response.status >= 300:
-                    raise await _refusal(response)
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            logger.warning("bot unreachable for a delivery: %s", exc.__class__.__name__)
+            answer = await bot.call("POST", DELIVERIES_PATH, body=body)
+        except Unreachable as exc:
+            logger.warning("bot unreachable for a delivery: %s", exc)
             raise DeliveryFailed("bot_unreachable") from exc
-
-
-async def _refusal(response: aiohttp.ClientResponse) -> DeliveryFailed:
-    """Say that the bot refused a delivery, with its own reason when it sent a JSON error."""
-    logger.warning("bot refused a delivery with HTTP %d", response.status)
-    reason = ""
-    try:
-        body = await response.json(content_type=None)
-        reason = str(body["error"]["message"])
-    except (ValueError, KeyError, TypeError, aiohttp.ClientError):
-        pass
-    return DeliveryFailed("bot_refused", status=response.status, reason=reason.strip())
+        if answer.status >= 300:
+            logger.warning("bot refused a delivery with HTTP %d", answer.status)
+            raise DeliveryFailed("bot_refused", status=answer.status, reason=answer.error_message())

@@ -13,10 +13,10 @@ from aiohttp.typedefs import Middleware
 from pydantic import BaseModel, ValidationError
 
 from . import erasure, gaps, queries, wording
-from .appkeys import BOT_KEY, SESSIONMAKER_KEY
+from .appkeys import BOT_KEY, SESSIONMAKER_KEY, SETTINGS_KEY
 from .bot_client import DeliveryFailed
 from .messaging import message_patient
-from .models import IDEMPOTENCY_KEY_LENGTH
+from .models import IDEMPOTENCY_KEY_LENGTH, Ticket, utcnow
 from .openapi import build_document
 from .schemas import (
     ErasureCreate,
@@ -72,6 +72,12 @@ class ApiError(Exception):
         return web.json_response(body, status=self.status, headers=self.headers)
 
 
+def _ticket_out(request: web.Request, ticket: Ticket) -> TicketOut:
+    """The API view of a ticket, with its clocks as they stand now."""
+    clocks = request.app[SETTINGS_KEY].service_levels.clocks(ticket, utcnow())
+    return TicketOut.from_ticket(ticket, clocks)
+
+
 @routes.get("/healthz")
 async def healthz(request: web.Request) -> web.Response:
     """Tell supervisors and tests that the service is up."""
@@ -83,9 +89,10 @@ async def create_ticket(request: web.Request) -> web.Response:
     """Create a ticket, or return the one already created under the same Idempotency-Key."""
     key = _idempotency_key(request)
     data = _validate(TicketCreate, await _read_json_object(request), code="validation_error")
+    levels = request.app[SETTINGS_KEY].service_levels
     async with request.app[SESSIONMAKER_KEY]() as session:
-        outcome = await queries.create_ticket(session, data, key)
-    ticket = TicketOut.from_ticket(outcome.ticket)
+        outcome = await queries.create_ticket(session, data, key, levels)
+    ticket = _ticket_out(request, outcome.ticket)
     if outcome.created:
         location = request.app.router["ticket"].url_for(reference=ticket.reference)
         return _json(ticket, status=201, headers={"Location": str(location)})
@@ -103,10 +110,13 @@ async def list_tickets(request: web.Request) -> web.Response:
         channel=query.channel,
         channel_address=query.channel_address,
         text=query.q or None,
+        overdue_at=utcnow() if query.overdue else None,
     )
     async with request.app[SESSIONMAKER_KEY]() as session:
-        page = await queries.list_tickets(session, filters, limit=query.limit, offset=query.offset)
-    items = [TicketOut.from_ticket(ticket) for ticket in page.items]
+        page = await queries.list_tickets(
+            session, filters, limit=query.limit, offset=query.offset, order=query.sort
+        )
+    items = [_ticket_out(request, ticket) for ticket in page.items]
     return _json(TicketPage(items=items, total=page.total, limit=query.limit, offset=query.offset))
 
 
@@ -115,7 +125,7 @@ async def get_ticket(request: web.Request) -> web.Response:
     """Return one ticket by its reference."""
     async with request.app[SESSIONMAKER_KEY]() as session:
         ticket = await queries.get_ticket(session, request.match_info["reference"])
-    return _json(TicketOut.from_ticket(ticket))
+    return _json(_ticket_out(request, ticket))
 
 
 @routes.patch("/api/v1/tickets/{reference}")
@@ -130,8 +140,9 @@ async def update_ticket(request: web.Request) -> web.Response:
             status=data.status,
             assign=data.changes_assignee,
             assignee=data.assignee,
+            levels=request.app[SETTINGS_KEY].service_levels,
         )
-    return _json(TicketOut.from_ticket(ticket))
+    return _json(_ticket_out(request, ticket))
 
 
 @routes.post("/api/v1/tickets/{reference}/notes")
@@ -156,6 +167,7 @@ async def send_message(request: web.Request) -> web.Response:
             request.match_info["reference"],
             data.text,
             queries.Actor.service(),
+            request.app[SETTINGS_KEY].service_levels,
         )
     return _json(TranscriptEntryOut.model_validate(entry), status=201)
 

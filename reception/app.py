@@ -13,7 +13,7 @@ from aiohttp import web
 from contentlib import ContentStore
 from rasa_api import RasaApi
 
-from . import accounts_views, content_views, inbox, staff_auth
+from . import accounts_views, content_views, inbox, queries, staff_auth
 from .api import bearer_auth_middleware, error_middleware, routes
 from .appkeys import (
     BOT_KEY,
@@ -74,6 +74,9 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
             await upgrade(engine)
         app[ENGINE_KEY] = engine
         app[SESSIONMAKER_KEY] = create_sessionmaker(engine)
+        if settings.migrate_on_start:
+            async with app[SESSIONMAKER_KEY]() as session:
+                await queries.refresh_due_times(session, settings.service_levels)
         yield
     finally:
         await engine.dispose()

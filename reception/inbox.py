@@ -13,7 +13,7 @@ from multidict import MultiDictProxy, MultiMapping
 from pydantic import ValidationError
 
 from . import queries, wording
-from .appkeys import BOT_KEY, SESSIONMAKER_KEY
+from .appkeys import BOT_KEY, SESSIONMAKER_KEY, SETTINGS_KEY
 from .bot_client import DeliveryFailed
 from .messaging import message_patient
 from .models import (
@@ -21,11 +21,13 @@ from .models import (
     RecordState,
     Ticket,
     TicketEvent,
+    TicketOrder,
     TicketStatus,
     utcnow,
 )
-from .pages import age, label, render, ticket_not_found_page, when
+from .pages import age, business_time, label, render, ticket_not_found_page, when
 from .schemas import MAX_NOTE_LENGTH, MAX_STAFF_MESSAGE_LENGTH, MessageCreate, NoteCreate
+from .service_levels import Clock, ClockState, ServiceLevels
 from .staff_auth import (
     NotSignedIn,
     Staff,
@@ -37,6 +39,7 @@ from .staff_auth import (
 
 PAGE_SIZE = 50
 STATUS_CHOICES = ("open", "all", *(status.value for status in TicketStatus))
+SORT_CHOICES = (TicketOrder.NEW_FIRST.value, TicketOrder.DUE.value)  # the first is the default
 MISSING_RECORDS = frozenset({RecordState.NOT_YET.value, RecordState.UNKNOWN.value})
 
 routes = web.RouteTableDef()
@@ -49,17 +52,22 @@ class ListView:
     status: str = "open"
     department: str = ""
     q: str = ""
+    overdue: bool = False
+    sort: str = SORT_CHOICES[0]
     page: int = 1
 
     @classmethod
     def from_query(cls, query: MultiMapping[str]) -> ListView:
         """Read the list's filters from a query string, ignoring values that make no sense."""
         status = query.get("status", "open")
+        sort = query.get("sort", SORT_CHOICES[0])
         page = query.get("page", "1")
         return cls(
             status=status if status in STATUS_CHOICES else "open",
             department=query.get("department", "").strip()[:200],
             q=query.get("q", "").strip()[:200],
+            overdue=query.get("overdue") == "1",
+            sort=sort if sort in SORT_CHOICES else SORT_CHOICES[0],
             page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1,
         )
 
@@ -72,12 +80,21 @@ class ListView:
         elif self.status != "all":
             statuses = (TicketStatus(self.status),)
         return queries.TicketFilters(
-            statuses=statuses, department=self.department or None, text=self.q or None
+            statuses=statuses,
+            department=self.department or None,
+            text=self.q or None,
+            overdue_at=utcnow() if self.overdue else None,
         )
 
     def query_string(self, **changes: Any) -> str:
         """Return the query string of this view, with some values changed."""
-        values = {"status": self.status, "department": self.department, "q": self.q}
+        values = {
+            "status": self.status,
+            "department": self.department,
+            "q": self.q,
+            "overdue": "1" if self.overdue else "",
+            "sort": "" if self.sort == SORT_CHOICES[0] else self.sort,
+        }
         values.update({"page": str(self.page)}, **{k: str(v) for k, v in changes.items()})
         return urlencode({key: value for key, value in values.items() if value})
 
@@ -96,7 +113,8 @@ async def inbox_page(request: web.Request) -> web.StreamResponse:
     async with request.app[SESSIONMAKER_KEY]() as session:
         page = await _list(session, view)
         departments = await queries.list_departments(session)
-    rows = [_row(ticket) for ticket in page.items]
+    levels = request.app[SETTINGS_KEY].service_levels
+    rows = [_row(ticket, levels) for ticket in page.items]
     return render(
         request,
         "inbox.html",
@@ -108,6 +126,7 @@ async def inbox_page(request: web.Request) -> web.StreamResponse:
         signature=_signature(rows),
         pages=max(1, -(-page.total // PAGE_SIZE)),
         statuses=STATUS_CHOICES,
+        sorts=SORT_CHOICES,
         departments=departments,
     )
 
@@ -122,7 +141,7 @@ async def inbox_feed(request: web.Request) -> web.Response:
     view = ListView.from_query(request.query)
     async with request.app[SESSIONMAKER_KEY]() as session:
         page = await _list(session, view)
-    rows = [_row(ticket) for ticket in page.items]
+    rows = [_row(ticket, request.app[SETTINGS_KEY].service_levels) for ticket in page.items]
     return web.json_response({"rows": rows, "total": page.total, "signature": _signature(rows)})
 
 
@@ -146,7 +165,13 @@ async def change_status(request: web.Request) -> web.StreamResponse:
     actor = queries.Actor.staff(staff.user)
     async with request.app[SESSIONMAKER_KEY]() as session:
         try:
-            await queries.update_ticket(session, _reference(request), actor, status=status)
+            await queries.update_ticket(
+                session,
+                _reference(request),
+                actor,
+                status=status,
+                levels=request.app[SETTINGS_KEY].service_levels,
+            )
         except (queries.TransitionNotAllowed, queries.TicketChanged) as exc:
             return await _ticket_page(request, staff, error=wording.describe(exc), status=409)
     raise _done(request, "status")
@@ -207,6 +232,7 @@ async def send_message(request: web.Request) -> web.StreamResponse:
                 _reference(request),
                 data.text,
                 queries.Actor.staff(staff.user),
+                request.app[SETTINGS_KEY].service_levels,
             )
         except DeliveryFailed as exc:
             error = wording.describe(exc)
@@ -263,13 +289,14 @@ async def _list(session: Any, view: ListView) -> queries.TicketSlice:
     """Return the page of tickets a list view shows."""
     offset = (view.page - 1) * PAGE_SIZE
     return await queries.list_tickets(
-        session, view.filters, limit=PAGE_SIZE, offset=offset, new_first=True
+        session, view.filters, limit=PAGE_SIZE, offset=offset, order=TicketOrder(view.sort)
     )
 
 
-def _row(ticket: Ticket) -> dict[str, Any]:
+def _row(ticket: Ticket, levels: ServiceLevels) -> dict[str, Any]:
     """Return what the list shows of a ticket, ready for a template or JSON."""
     return {
+        **_due(levels.clocks(ticket, utcnow())),
         "reference": ticket.reference,
         "url": f"/inbox/tickets/{ticket.reference}",
         "status": ticket.status,
@@ -285,6 +312,33 @@ def _row(ticket: Ticket) -> dict[str, Any]:
         "assignee": ticket.assignee.email if ticket.assignee else "—",
         "missing_records": sum(state in MISSING_RECORDS for state in ticket.records.values()),
     }
+
+
+DUE_RUNNING = ("running", "inbox_due_running")
+
+
+def _due(clocks: list[Clock]) -> dict[str, str]:
+    """Say where the ticket's most pressing service level stands: time left, late, or paused."""
+    running = [clock for clock in clocks if clock.state is ClockState.RUNNING]
+    paused = [clock for clock in clocks if clock.state is ClockState.PAUSED]
+    if running:
+        clock = min(running, key=lambda each: each.due_at or utcnow())
+        state, code = ("overdue", "inbox_due_overdue") if clock.overdue else DUE_RUNNING
+        left = business_time(abs(clock.seconds_left or 0))
+        return {
+            "due_state": state,
+            "due": wording.text(code, time=left),
+            "due_target": label(clock.target),
+            "due_iso": clock.due_at.isoformat() if clock.due_at else "",
+        }
+    if paused:
+        return {
+            "due_state": "paused",
+            "due": wording.text("inbox_due_paused"),
+            "due_target": label(paused[0].target),
+            "due_iso": "",
+        }
+    return {"due_state": "none", "due": "—", "due_target": "", "due_iso": ""}
 
 
 def _name(ticket: Ticket) -> str:

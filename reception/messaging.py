@@ -8,10 +8,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import queries
 from .bot_client import BotClient
+from .service_levels import ServiceLevels
 
 
 async def message_patient(
-    session: AsyncSession, bot: BotClient, reference: str, text: str, actor: queries.Actor
+    session: AsyncSession,
+    bot: BotClient,
+    reference: str,
+    text: str,
+    actor: queries.Actor,
+    levels: ServiceLevels,
 ) -> dict[str, Any]:
     """Deliver text to the patient of a ticket; record it only once the bot has taken it."""
     ticket = await queries.get_ticket(session, reference)
@@ -22,4 +28,4 @@ async def message_patient(
     await bot.deliver(
         channel=channel, address=address, text=text, reference=reference, language=language
     )
-    return await queries.add_staff_message(session, reference, text, actor)
+    return await queries.add_staff_message(session, reference, text, actor, levels)

@@ -136,6 +136,14 @@ class ActorType(StrEnum):
     SERVICE = "service"
 
 
+class TicketOrder(StrEnum):
+    """How a ticket list is sorted."""
+
+    NEWEST = "newest"  # newest first
+    NEW_FIRST = "new_first"  # status new first, then newest first
+    DUE = "due"  # the soonest due first; tickets with no clock running last
+
+
 class TicketAction(StrEnum):
     """What an audit event records."""
 
@@ -243,6 +251,7 @@ class Ticket(Base):
         Index("ix_tickets_department", "department"),
         Index("ix_tickets_channel_address", "channel", "channel_address"),
         Index("ix_tickets_closed_at", "closed_at"),
+        Index("ix_tickets_due_at", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -267,6 +276,12 @@ class Ticket(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The service-level clocks' facts (see service_levels.py): when each stopped, when the
+    # ticket waited for records ([from, until] in ISO 8601), and the next due time they give.
+    first_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    pauses: Mapped[list[list[str | None]]] = mapped_column(JSONDocument, default=list)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     assignee_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_users.id", ondelete="SET NULL"), index=True
     )

@@ -80,6 +80,17 @@ def age(moment: datetime, now: datetime | None = None) -> str:
     return wording.text("age_days", count=minutes // (24 * 60))
 
 
+def business_time(seconds: float) -> str:
+    """Say a span of business time briefly: '40 min', '6 h 20 min', '13 h'."""
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return wording.text("age_minutes", count=minutes)
+    hours, minutes = divmod(minutes, 60)
+    if minutes == 0 or hours >= 10:
+        return wording.text("age_hours", count=hours)
+    return wording.text("business_hours_minutes", hours=hours, minutes=minutes)
+
+
 def ago(moment: datetime) -> str:
     """Say when something happened relative to now: 'just now', '4 min ago'."""
     if _minutes_since(moment) < 1:

@@ -6,9 +6,10 @@ import inspect
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import ColumnElement, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -25,11 +26,13 @@ from .models import (
     TicketAction,
     TicketEvent,
     TicketNote,
+    TicketOrder,
     TicketStatus,
     format_reference,
     utcnow,
 )
 from .schemas import UNASSIGNED, TicketCreate
+from .service_levels import DEFAULT_LEVELS, ServiceLevels, note_contact, note_status_change
 from .wording import CodedError
 
 CHANGE_ATTEMPTS = 20
@@ -117,6 +120,7 @@ class TicketFilters:
     channel: str | None = None
     channel_address: str | None = None
     text: str | None = None
+    overdue_at: datetime | None = None  # only tickets whose next due time is before this
 
 
 def allowed_next(status: str) -> list[TicketStatus]:
@@ -126,7 +130,10 @@ def allowed_next(status: str) -> list[TicketStatus]:
 
 
 async def create_ticket(
-    session: AsyncSession, data: TicketCreate, idempotency_key: str | None = None
+    session: AsyncSession,
+    data: TicketCreate,
+    idempotency_key: str | None = None,
+    levels: ServiceLevels = DEFAULT_LEVELS,
 ) -> TicketCreation:
     """Create a ticket, or return the one already created under the same idempotency key."""
     if idempotency_key is not None:
@@ -134,7 +141,8 @@ async def create_ticket(
         if existing is not None:
             return TicketCreation(existing, created=False)
     try:
-        return TicketCreation(await _insert_ticket(session, data, idempotency_key), created=True)
+        ticket = await _insert_ticket(session, data, idempotency_key, levels)
+        return TicketCreation(ticket, created=True)
     except IntegrityError:
         await session.rollback()
         if idempotency_key is None:
@@ -169,16 +177,18 @@ async def list_tickets(
     *,
     limit: int = 50,
     offset: int = 0,
-    new_first: bool = False,
+    order: TicketOrder = TicketOrder.NEWEST,
 ) -> TicketSlice:
-    """Return a page of tickets, newest first (or new ones first), matching the filters."""
+    """Return a page of the tickets matching the filters, in the order asked for."""
     conditions = _conditions(filters or TicketFilters())
     total = await session.scalar(select(func.count()).select_from(Ticket).where(*conditions))
-    order: list[Any] = [Ticket.created_at.desc(), Ticket.id.desc()]
-    if new_first:
-        order.insert(0, case((Ticket.status == TicketStatus.NEW.value, 0), else_=1))
+    sort: list[Any] = [Ticket.created_at.desc(), Ticket.id.desc()]
+    if order is TicketOrder.NEW_FIRST:
+        sort.insert(0, case((Ticket.status == TicketStatus.NEW.value, 0), else_=1))
+    elif order is TicketOrder.DUE:
+        sort[:0] = [Ticket.due_at.is_(None), Ticket.due_at]
     page = await session.scalars(
-        select(Ticket).where(*conditions).order_by(*order).limit(limit).offset(offset)
+        select(Ticket).where(*conditions).order_by(*sort).limit(limit).offset(offset)
     )
     return TicketSlice(items=list(page), total=total or 0)
 
@@ -199,6 +209,7 @@ async def update_ticket(
     status: TicketStatus | None = None,
     assign: bool = False,
     assignee: str | None = None,
+    levels: ServiceLevels = DEFAULT_LEVELS,
 ) -> Ticket:
     """Move a ticket along the workflow and/or (re)assign it, recording both in the audit log."""
     await get_ticket(session, reference)  # an unknown ticket is reported before a bad assignee
@@ -210,9 +221,12 @@ async def update_ticket(
             if status not in TRANSITIONS[TicketStatus(ticket.status)]:
                 raise TransitionNotAllowed(ticket.status, status)
             record_event(session, ticket, actor, TicketAction.STATUS_CHANGED, ticket.status, status)
+            now = utcnow()
             ticket.status = status.value
             if status in FINAL_STATUSES:
-                ticket.closed_at = utcnow()
+                ticket.closed_at = now
+            note_status_change(ticket, status, now)
+            ticket.due_at = levels.next_due(ticket, now)
         if assign and ticket.assignee_id != (person.id if person else None):
             old = ticket.assignee.email if ticket.assignee else None
             new = person.email if person else None
@@ -239,10 +253,15 @@ async def add_note(session: AsyncSession, reference: str, text: str, actor: Acto
 
 
 async def add_staff_message(
-    session: AsyncSession, reference: str, text: str, actor: Actor
+    session: AsyncSession,
+    reference: str,
+    text: str,
+    actor: Actor,
+    levels: ServiceLevels = DEFAULT_LEVELS,
 ) -> dict[str, Any]:
     """Append a delivered staff message to the transcript and record it in the audit log."""
-    entry = {"at": utcnow().isoformat(), "sender": Sender.STAFF.value, "text": text}
+    now = utcnow()
+    entry = {"at": now.isoformat(), "sender": Sender.STAFF.value, "text": text}
 
     def apply(ticket: Ticket) -> None:
         """Append the line to the transcript, unless the ticket was erased meanwhile."""
@@ -250,6 +269,8 @@ async def add_staff_message(
             raise TicketErased()
         ticket.transcript = [*ticket.transcript, entry]
         record_event(session, ticket, actor, TicketAction.MESSAGE_SENT, None, text)
+        note_contact(ticket, now)
+        ticket.due_at = levels.next_due(ticket, now)
 
     await change_ticket(session, reference, apply)
     return entry
@@ -331,6 +352,8 @@ def _conditions(filters: TicketFilters) -> list[ColumnElement[bool]]:
         conditions.append(_assignee_condition(filters.assignee))
     if filters.text:
         conditions.append(_text_condition(filters.text))
+    if filters.overdue_at:
+        conditions.append(Ticket.due_at < filters.overdue_at)
     return conditions
 
 
@@ -351,10 +374,11 @@ def _text_condition(text: str) -> ColumnElement[bool]:
 
 
 async def _insert_ticket(
-    session: AsyncSession, data: TicketCreate, idempotency_key: str | None
+    session: AsyncSession, data: TicketCreate, idempotency_key: str | None, levels: ServiceLevels
 ) -> Ticket:
     """Insert a ticket, give it its reference once its id is known, audit it, and commit."""
     ticket = _new_ticket(data, idempotency_key)
+    ticket.due_at = levels.next_due(ticket, ticket.created_at)
     session.add(ticket)
     await session.flush()
     ticket.reference = format_reference(ticket.created_at, ticket.id)
@@ -386,6 +410,30 @@ def _new_ticket(data: TicketCreate, idempotency_key: str | None) -> Ticket:
         idempotency_key=idempotency_key,
         created_at=now,
         updated_at=now,
+        pauses=[],
         assignee=None,
         notes=[],
     )
+
+
+async def refresh_due_times(session: AsyncSession, levels: ServiceLevels) -> int:
+    """Work out every open ticket's next due time again (the targets or hours may have changed).
+
+    The ticket is not otherwise touched: its version and `updated_at` stay. Return how many
+    tickets changed.
+    """
+    now = utcnow()
+    tickets = list(await session.scalars(select(Ticket).where(Ticket.closed_at.is_(None))))
+    changed = 0
+    for ticket in tickets:
+        due = levels.next_due(ticket, now)
+        if due != ticket.due_at:
+            await session.execute(
+                update(Ticket)
+                .where(Ticket.id == ticket.id)
+                .values(due_at=due, updated_at=Ticket.updated_at)
+                .execution_options(synchronize_session=False)
+            )
+            changed += 1
+    await session.commit()
+    return changed

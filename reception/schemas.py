@@ -41,8 +41,10 @@ from .models import (
     TicketEvent,
     TicketKind,
     TicketNote,
+    TicketOrder,
     TicketStatus,
 )
+from .service_levels import Clock, ClockState, Target
 
 MAX_RECORD_ITEMS = 50
 MAX_TRANSCRIPT_ENTRIES = 2000
@@ -256,6 +258,13 @@ class TicketListQuery(InputModel):
     q: SearchText | None = Field(
         default=None, description="Text to find in the reference or the patient's name."
     )
+    overdue: bool = Field(
+        default=False, description="Only tickets with a service level already overdue."
+    )
+    sort: Literal[TicketOrder.NEWEST, TicketOrder.DUE] = Field(
+        default=TicketOrder.NEWEST,
+        description="'newest' first, or the soonest 'due' first (tickets with no clock last).",
+    )
     limit: int = Field(default=50, ge=1, le=100)
     offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
@@ -364,6 +373,33 @@ class NoteOut(BaseModel):
         return cls(id=note.id, at=note.created_at, author=note.author, text=note.text)
 
 
+class ServiceLevelOut(BaseModel):
+    """One service-level clock of a ticket, as it stands when the ticket is read."""
+
+    target: Target = Field(
+        description="first_contact: a first message or the ticket taken in hand; "
+        "records_decision: a decision once the records are in."
+    )
+    state: ClockState = Field(description="paused while the ticket waits for records")
+    due_at: datetime | None = Field(description="When it falls due, while it runs.")
+    business_seconds_left: int | None = Field(
+        description="Business time left, below 0 when overdue; null once the clock stopped."
+    )
+    overdue: bool
+
+    @classmethod
+    def from_clock(cls, clock: Clock) -> Self:
+        """Build the API view of a clock."""
+        left = None if clock.seconds_left is None else round(clock.seconds_left)
+        return cls(
+            target=clock.target,
+            state=clock.state,
+            due_at=clock.due_at,
+            business_seconds_left=left,
+            overdue=clock.overdue,
+        )
+
+
 class TicketOut(BaseModel):
     """A ticket as returned by the API."""
 
@@ -388,10 +424,13 @@ class TicketOut(BaseModel):
     erased_at: datetime | None = Field(
         description="When its personal data was erased; the ticket then holds none."
     )
+    service_levels: list[ServiceLevelOut] = Field(
+        description="The service-level clocks, counted in business hours."
+    )
 
     @classmethod
-    def from_ticket(cls, ticket: Ticket) -> Self:
-        """Build the API view of a stored ticket."""
+    def from_ticket(cls, ticket: Ticket, clocks: list[Clock]) -> Self:
+        """Build the API view of a stored ticket and its clocks."""
         return cls(
             reference=ticket.reference,
             kind=TicketKind(ticket.kind),
@@ -417,6 +456,7 @@ class TicketOut(BaseModel):
             updated_at=ticket.updated_at,
             closed_at=ticket.closed_at,
             erased_at=ticket.erased_at,
+            service_levels=[ServiceLevelOut.from_clock(clock) for clock in clocks],
         )
 
 

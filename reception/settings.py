@@ -6,12 +6,14 @@ import math
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 
 import envreader as read
 from sqlengine import normalise_url as normalise_database_url
 
+from .service_levels import BusinessCalendar, ServiceLevels
 from .wording import CodedError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/reception.db"
@@ -64,6 +66,7 @@ class Settings:
     login_attempts_per_email: int = 5
     login_attempts_per_address: int = 20
     login_window_seconds: int = 900
+    service_levels: ServiceLevels = field(default_factory=ServiceLevels)
 
     def __post_init__(self) -> None:
         """Refuse values that cannot work, whoever built the settings."""
@@ -114,6 +117,7 @@ class Settings:
                 login_window_seconds=read.whole_number(
                     env, "RECEPTION_LOGIN_WINDOW_SECONDS", cls.login_window_seconds
                 ),
+                service_levels=service_levels_from_env(env),
             )
 
 
@@ -149,6 +153,35 @@ def retention_days_from_env(environ: Mapping[str, str] | None = None) -> int | N
     env = os.environ if environ is None else environ
     with _in_reception_words():
         return read.days(env, "RECEPTION_RETENTION_DAYS", None, maximum=MAX_RETENTION_DAYS)
+
+
+def service_levels_from_env(env: Mapping[str, str]) -> ServiceLevels:
+    """Read the service-level targets and the business calendar they are counted in."""
+    hours = read.text(env, "RECEPTION_BUSINESS_HOURS", _hours(BusinessCalendar()))
+    zone = read.text(env, "RECEPTION_TIMEZONE", BusinessCalendar.zone)
+    country = read.text(env, "RECEPTION_HOLIDAYS", BusinessCalendar.country)
+    try:
+        opens, closes = (time.fromisoformat(part.strip()) for part in hours.split("-"))
+        calendar = BusinessCalendar(zone=zone, opens=opens, closes=closes, country=country)
+    except (ValueError, LookupError, NotImplementedError):
+        raise SettingsError(
+            "business_calendar_invalid", hours=hours, zone=zone, country=country
+        ) from None
+    with _in_reception_words():
+        return ServiceLevels(
+            first_contact_days=read.whole_number(
+                env, "RECEPTION_FIRST_CONTACT_DAYS", ServiceLevels.first_contact_days
+            ),
+            records_decision_days=read.whole_number(
+                env, "RECEPTION_RECORDS_DECISION_DAYS", ServiceLevels.records_decision_days
+            ),
+            calendar=calendar,
+        )
+
+
+def _hours(calendar: BusinessCalendar) -> str:
+    """Say a calendar's opening hours the way RECEPTION_BUSINESS_HOURS does: 09:00-17:00."""
+    return f"{calendar.opens:%H:%M}-{calendar.closes:%H:%M}"
 
 
 def content_dir_from_env(environ: Mapping[str, str] | None = None) -> Path:

@@ -8,6 +8,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import Connection
 
+from reception.migrate import migration_connection
 from reception.models import Base
 from reception.settings import database_url_from_env
 from sqlengine import create_engine, normalise_url
@@ -31,7 +32,7 @@ async def run_migrations_on_url(url: str) -> None:
     """Open an engine on a URL, migrate, and dispose of it."""
     engine = create_engine(url)
     try:
-        async with engine.connect() as connection:
+        async with migration_connection(engine) as connection:
             await connection.run_sync(run_migrations)
     finally:
         await engine.dispose()

@@ -4,7 +4,7 @@
 (function () {
   "use strict";
   const POLL_MS = 3000;
-  const COLUMNS = ["age", "status_label", "kind_label", "cancer_type", "department", "name", "missing_records", "assignee"];
+  const COLUMNS = ["age", "due", "status_label", "kind_label", "cancer_type", "department", "name", "missing_records", "assignee"];
   const body = document.getElementById("tickets");
   if (!body) return;
   const live = document.getElementById("inbox-live");
@@ -34,6 +34,10 @@
         time.title = row.received;
         time.textContent = row.age;
         cell.appendChild(time);
+      } else if (column === "due") {
+        cell.className = "due due-" + row.due_state;
+        cell.title = row.due_target;
+        cell.textContent = row.due;
       } else if (column === "status_label") {
         const badge = document.createElement("span");
         badge.className = "badge status-" + row.status;

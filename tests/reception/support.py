@@ -6,6 +6,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -19,6 +20,8 @@ from reception.models import StaffRole
 from reception.settings import Settings
 
 TICKETS = "/api/v1/tickets"
+# A Thursday at 10:00 in Brussels, far from any Belgian holiday: the service-level clocks run.
+A_WORKING_MORNING = datetime(2027, 1, 14, 9, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery staple"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

@@ -11,8 +11,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import time_machine
 
-from tests.reception.support import TICKETS, Client, create_ticket, error_of, ticket_body
+from tests.reception.support import (
+    A_WORKING_MORNING,
+    TICKETS,
+    Client,
+    create_ticket,
+    error_of,
+    ticket_body,
+)
 
 create = create_ticket
 
@@ -44,6 +52,7 @@ async def test_api_refuses_requests_without_the_token(
         assert (await error_of(response))["code"] == "unauthorized"
 
 
+@time_machine.travel(A_WORKING_MORNING, tick=False)  # the clocks' time left stands still
 async def test_create_get_and_list(client: Client, auth_headers: dict[str, str]) -> None:
     response = await client.post(TICKETS, json=ticket_body(), headers=auth_headers)
     assert response.status == 201
@@ -91,6 +100,7 @@ async def test_ticket_json_has_the_documented_shape(
         "updated_at",
         "closed_at",
         "erased_at",
+        "service_levels",
     ]
     assert (ticket["closed_at"], ticket["erased_at"]) == (None, None)
     assert list(ticket["contact"]) == ["name", "phone", "email", "preferred_time"]

@@ -63,6 +63,8 @@ def test_the_documented_schemas_are_the_models_own() -> None:
         "channel",
         "channel_address",
         "q",
+        "overdue",
+        "sort",
         "limit",
         "offset",
     ]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 import yaml
 from sqlalchemy import update
 
@@ -19,7 +20,7 @@ from reception.models import Ticket, utcnow
 from reception.retention import RetentionPeriodUnknown, purge_once, retention_days
 from reception.settings import DEFAULT_CONTENT_DIR, Settings
 from tests.content_fixture import content
-from tests.reception.support import TICKETS, Client, create_ticket, serve
+from tests.reception.support import A_WORKING_MORNING, TICKETS, Client, create_ticket, serve
 from tests.waiting import until
 
 CLOSING = ("in_progress", "appointment_scheduled", "closed")
@@ -86,6 +87,7 @@ async def test_closing_or_cancelling_records_when(
     assert (await get(client, auth_headers, cancelled))["closed_at"] == ticket["closed_at"]
 
 
+@time_machine.travel(A_WORKING_MORNING, tick=False)  # the clocks' time left stands still
 async def test_a_pass_purges_only_final_tickets_closed_long_enough_ago(
     client: Client, auth_headers: dict[str, str]
 ) -> None:

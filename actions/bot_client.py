@@ -8,11 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from deliveries import PatientMessage, deliver, refused_for_good
 from httpjson import JsonService, Unreachable
-
-DELIVERIES_PATH = "/api/v1/deliveries"
-# Answers that may go away by themselves (wrong token, Telegram off, bot starting).
-TRANSIENT_STATUSES = frozenset({401, 403, 404, 408, 429})
 
 
 class BotUnavailable(Exception):
@@ -42,23 +39,14 @@ class BotClient:
         idempotency_key: str,
     ) -> None:
         """Hand one message to the bot, which keeps it until the patient's channel takes it."""
-        body = {
-            "channel": channel,
-            "address": address,
-            "text": text,
-            "reference": reference,
-            "language": language,
-            "sender": "assistant",
-        }
+        message = PatientMessage(channel, address, text, reference, language, sender="assistant")
         bot = JsonService(self.base_url, self.api_token, self.timeout_seconds)
         try:
-            answer = await bot.call(
-                "POST", DELIVERIES_PATH, body=body, headers={"Idempotency-Key": idempotency_key}
-            )
+            answer = await deliver(bot, message, idempotency_key)
         except Unreachable as error:
             raise BotUnavailable(f"the bot is unreachable: {error}") from error
         if answer.ok:
             return
-        if 400 <= answer.status < 500 and answer.status not in TRANSIENT_STATUSES:
+        if refused_for_good(answer.status):
             raise BotRefused(f"the bot refused it with HTTP {answer.status}")
         raise BotUnavailable(f"the bot answered HTTP {answer.status}")

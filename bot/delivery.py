@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from bot import webchat
 from bot.rasa_client import Reply
 from conversation_id import Channel, ConversationId
+from deliveries import DELIVERIES_PATH
 from outbox import NewJob, Outbox
 
 if TYPE_CHECKING:
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-DELIVERIES_PATH = "/api/v1/deliveries"
 MESSAGES_PATH = "/api/messages"
 WEBCHAT_QUEUE = "webchat_messages"
 MAX_TEXT_LENGTH = 4000

@@ -12,6 +12,7 @@ COPY contentlib ./contentlib
 COPY contenttools ./contenttools
 COPY rasa_api ./rasa_api
 COPY httpjson ./httpjson
+COPY deliveries ./deliveries
 COPY outbox ./outbox
 COPY embeddings ./embeddings
 COPY requestform ./requestform

@@ -6,7 +6,8 @@ putting the same job twice harmless.
 """
 
 from outbox.migrate import upgrade
-from outbox.store import Job, NewJob, Outbox
+from outbox.store import Job, NewJob, Outbox, erase_lane_statement
+from outbox.waiters import Waiters
 from outbox.worker import Backoff, Done, GiveUp, Purger, RetryLater, Worker
 from sqlengine import create_engine, normalise_url
 
@@ -19,8 +20,10 @@ __all__ = [
     "Outbox",
     "Purger",
     "RetryLater",
+    "Waiters",
     "Worker",
     "create_engine",
+    "erase_lane_statement",
     "normalise_url",
     "upgrade",
 ]

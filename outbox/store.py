@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, aliased, mapped_column
+from sqlalchemy.sql import Delete
 from sqlalchemy.sql.elements import ColumnElement
 
 QUEUE_LENGTH = 32
@@ -128,6 +129,19 @@ def _row_to_job(row: JobRow) -> Job:
         done=row.done_at is not None,
         failed=row.failed,
     )
+
+
+def erase_lane_statement(lane: str, queues: Iterable[str], keep: Iterable[int] = ()) -> Delete:
+    """The DELETE of a lane's jobs in these queues (but the ids to keep).
+
+    For a process whose own tables share the outbox's database, to erase a lane in the same
+    transaction as the rest of what it erases.
+    """
+    conditions = [JobRow.lane == lane, JobRow.queue.in_(list(queues))]
+    kept = list(keep)
+    if kept:
+        conditions.append(JobRow.id.not_in(kept))
+    return delete(JobRow).where(*conditions)
 
 
 class Outbox:
@@ -387,12 +401,8 @@ class Outbox:
 
     async def erase_lane(self, lane: str, queues: Iterable[str], keep: Iterable[int] = ()) -> int:
         """Delete every job of a lane in these queues (but the ids to keep); return how many."""
-        conditions = [JobRow.lane == lane, JobRow.queue.in_(list(queues))]
-        kept = list(keep)
-        if kept:
-            conditions.append(JobRow.id.not_in(kept))
         async with self._session() as session:
-            deleted = await session.execute(delete(JobRow).where(*conditions))
+            deleted = await session.execute(erase_lane_statement(lane, queues, keep))
             return int(deleted.rowcount or 0)  # type: ignore[attr-defined]
 
     async def purge(self, done_before: float) -> int:

@@ -21,7 +21,7 @@ from . import accounts, wording
 from .access_log import PathOnlyAccessLogger
 from .app import create_app
 from .db import create_engine, create_sessionmaker
-from .migrate import upgrade
+from .migrate import upgrade_all
 from .models import StaffRole
 from .passwords import WeakPassword, check_strength
 from .retention import RetentionPeriodUnknown, purge_once
@@ -159,7 +159,7 @@ async def _create_user(
     """Open the database, upgrade it, create the account, and close it."""
     engine = create_engine(url)
     try:
-        await upgrade(engine)
+        await upgrade_all(engine)
         async with create_sessionmaker(engine)() as session:
             await accounts.create_user(session, email, password, role, name)
     finally:
@@ -171,7 +171,7 @@ async def _purge(settings: PurgeSettings) -> int:
     store = ContentStore(settings.content_dir)
     engine = create_engine(settings.database_url)
     try:
-        await upgrade(engine)
+        await upgrade_all(engine)
         purged = await purge_once(create_sessionmaker(engine), settings.retention_days, store)
     finally:
         await engine.dispose()
@@ -182,7 +182,7 @@ async def _upgrade_to_head(url: str) -> None:
     """Open the database, upgrade it, and close it."""
     engine = create_engine(url)
     try:
-        await upgrade(engine)
+        await upgrade_all(engine)
     finally:
         await engine.dispose()
 

@@ -13,9 +13,8 @@ from aiohttp.typedefs import Middleware
 from pydantic import BaseModel, ValidationError
 
 from . import erasure, gaps, queries, wording
-from .appkeys import BOT_KEY, SESSIONMAKER_KEY, SETTINGS_KEY
+from .appkeys import SESSIONMAKER_KEY, SETTINGS_KEY, STAFF_MESSAGES_KEY
 from .bot_client import DeliveryFailed
-from .messaging import message_patient
 from .models import IDEMPOTENCY_KEY_LENGTH, Ticket, utcnow
 from .openapi import build_document
 from .schemas import (
@@ -158,18 +157,16 @@ async def add_note(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/tickets/{reference}/messages")
 async def send_message(request: web.Request) -> web.Response:
-    """Deliver a message to the ticket's patient through the bot and add it to the transcript."""
+    """Send a message to the ticket's patient: 201 once the bot took it, 202 while it waits."""
     data = _validate(MessageCreate, await _read_json_object(request), code="validation_error")
     async with request.app[SESSIONMAKER_KEY]() as session:
-        entry = await message_patient(
-            session,
-            request.app[BOT_KEY],
-            request.match_info["reference"],
-            data.text,
-            queries.Actor.service(),
-            request.app[SETTINGS_KEY].service_levels,
+        sent = await request.app[STAFF_MESSAGES_KEY].send(
+            session, request.match_info["reference"], data.text, queries.Actor.service()
         )
-    return _json(TranscriptEntryOut.model_validate(entry), status=201)
+    if sent.error is not None:
+        raise sent.error
+    status = 201 if sent.state == "delivered" else 202
+    return _json(TranscriptEntryOut.model_validate(sent.entry), status=status)
 
 
 @routes.get("/api/v1/tickets/{reference}/history")

@@ -11,6 +11,7 @@ import aiohttp
 from aiohttp import web
 
 from contentlib import ContentStore
+from outbox import Outbox
 from rasa_api import RasaApi
 
 from . import accounts_views, content_views, inbox, queries, staff_auth
@@ -24,17 +25,19 @@ from .appkeys import (
     RETENTION_KEY,
     SESSIONMAKER_KEY,
     SETTINGS_KEY,
+    STAFF_MESSAGES_KEY,
     TEMPLATES_KEY,
 )
 from .bot_client import BotClient
 from .content import ContentDesk
 from .db import create_engine, create_sessionmaker
 from .login_limits import LoginLimiter
-from .migrate import upgrade
+from .migrate import upgrade_all
 from .pages import page_errors_middleware, security_headers_middleware, template_environment
 from .rasa_client import RasaClient
 from .retention import keep_purging
 from .settings import Settings
+from .staff_messages import StaffMessages
 
 __all__ = ["ENGINE_KEY", "SETTINGS_KEY", "create_app"]
 
@@ -61,7 +64,9 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(accounts_views.routes)
     app.add_routes(content_views.routes)
     app.router.add_static("/static/", STATIC, name="static")
-    app.cleanup_ctx.extend([database_ctx, http_ctx, login_limits_ctx, retention_ctx])
+    app.cleanup_ctx.extend(
+        [database_ctx, http_ctx, staff_messages_ctx, login_limits_ctx, retention_ctx]
+    )
     return app
 
 
@@ -71,7 +76,7 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     engine = create_engine(settings.database_url)
     try:
         if settings.migrate_on_start:
-            await upgrade(engine)
+            await upgrade_all(engine)
         app[ENGINE_KEY] = engine
         app[SESSIONMAKER_KEY] = create_sessionmaker(engine)
         if settings.migrate_on_start:
@@ -95,6 +100,24 @@ async def http_ctx(app: web.Application) -> AsyncIterator[None]:
             )
         )
         yield
+
+
+async def staff_messages_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Deliver the staff messages in reception's outbox to the bot, for the app's lifetime."""
+    settings = app[SETTINGS_KEY]
+    messages = StaffMessages(
+        Outbox(app[ENGINE_KEY], worker_id=settings.instance_name),
+        app[BOT_KEY],
+        app[SESSIONMAKER_KEY],
+        settings.service_levels,
+        settings.delivery_wait_seconds,
+    )
+    await messages.start()
+    app[STAFF_MESSAGES_KEY] = messages
+    try:
+        yield
+    finally:
+        await messages.stop()
 
 
 async def login_limits_ctx(app: web.Application) -> AsyncIterator[None]:

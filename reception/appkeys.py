@@ -13,6 +13,7 @@ from .content import ContentDesk
 from .login_limits import LoginLimiter
 from .rasa_client import RasaClient
 from .settings import Settings
+from .staff_messages import StaffMessages
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
 ENGINE_KEY = web.AppKey("engine", AsyncEngine)
@@ -23,3 +24,4 @@ CONTENT_KEY = web.AppKey("content", ContentDesk)
 RASA_KEY = web.AppKey("rasa", RasaClient)
 LOGIN_LIMITER_KEY = web.AppKey("login_limiter", LoginLimiter)
 RETENTION_KEY = web.AppKey("retention", asyncio.Task[None])
+STAFF_MESSAGES_KEY = web.AppKey("staff_messages", StaffMessages)

@@ -7,17 +7,22 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from deliveries import PatientMessage, deliver, refused_for_good
 from httpjson import JsonService, Unreachable
 
 from .wording import CodedError
 
 logger = logging.getLogger(__name__)
 
-DELIVERIES_PATH = "/api/v1/deliveries"
-
 
 class DeliveryFailed(CodedError):
     """The bot could not pass a message on to the patient: it was unreachable, or refused."""
+
+    @property
+    def lasting(self) -> bool:
+        """Tell whether trying again cannot help: the bot refused the message itself (4xx)."""
+        status = self.data.get("status")
+        return isinstance(status, int) and refused_for_good(status)
 
 
 @dataclass(frozen=True)
@@ -30,19 +35,23 @@ class BotClient:
     timeout_seconds: float = 10.0
 
     async def deliver(
-        self, *, channel: str, address: str, text: str, reference: str, language: str
+        self,
+        *,
+        channel: str,
+        address: str,
+        text: str,
+        reference: str,
+        language: str,
+        idempotency_key: str,
     ) -> None:
-        """Deliver one message to the patient behind a ticket, or raise DeliveryFailed."""
-        body = {
-            "channel": channel,
-            "address": address,
-            "text": text,
-            "reference": reference,
-            "language": language,
-        }
+        """Deliver one message to the patient behind a ticket, or raise DeliveryFailed.
+
+        The bot delivers a key once: asking again with it after a lost answer is harmless.
+        """
+        message = PatientMessage(channel, address, text, reference, language, sender="staff")
         bot = JsonService(self.base_url, self.api_token, self.timeout_seconds, self.session)
         try:
-            answer = await bot.call("POST", DELIVERIES_PATH, body=body)
+            answer = await deliver(bot, message, idempotency_key)
         except Unreachable as exc:
             logger.warning("bot unreachable for a delivery: %s", exc)
             raise DeliveryFailed("bot_unreachable") from exc

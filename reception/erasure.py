@@ -5,7 +5,7 @@ status, department, language, channel, timestamps, idempotency key, the notes (w
 text) and every audit event (without the patient's or staff's words). Everything else that
 describes the patient goes: contact details, transcript, cancer type, stage, residence and
 records checklist (health data is special-category data), and the channel address, so the
-patient's chat no longer finds the ticket.
+patient's chat no longer finds the ticket. Staff messages still waiting for the bot are dropped.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversation_id import Channel
+from outbox import erase_lane_statement
 
 from . import queries
 from .models import (
@@ -28,6 +29,7 @@ from .models import (
     TicketStatus,
     utcnow,
 )
+from .staff_messages import STAFF_QUEUE
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +63,7 @@ async def anonymise_ticket(
             _record_erasure(session, ticket, actor, action)
         _blank_ticket(ticket)
         _blank_events(events)
+        await session.execute(erase_lane_statement(reference, [STAFF_QUEUE]))
 
     await queries.change_ticket(session, reference, apply)
     return first

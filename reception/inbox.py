@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,12 +13,10 @@ from multidict import MultiDictProxy, MultiMapping
 from pydantic import ValidationError
 
 from . import queries, wording
-from .appkeys import BOT_KEY, SESSIONMAKER_KEY, SETTINGS_KEY
-from .bot_client import DeliveryFailed
-from .messaging import message_patient
+from .appkeys import CONTENT_KEY, SESSIONMAKER_KEY, SETTINGS_KEY, STAFF_MESSAGES_KEY
 from .models import (
+    MISSING_RECORDS,
     OPEN_STATUSES,
-    RecordState,
     Ticket,
     TicketEvent,
     TicketOrder,
@@ -26,6 +24,7 @@ from .models import (
     utcnow,
 )
 from .pages import age, business_time, label, render, ticket_not_found_page, when
+from .replies import replies_for
 from .schemas import MAX_NOTE_LENGTH, MAX_STAFF_MESSAGE_LENGTH, MessageCreate, NoteCreate
 from .service_levels import Clock, ClockState, ServiceLevels
 from .staff_auth import (
@@ -40,7 +39,6 @@ from .staff_auth import (
 PAGE_SIZE = 50
 STATUS_CHOICES = ("open", "all", *(status.value for status in TicketStatus))
 SORT_CHOICES = (TicketOrder.NEW_FIRST.value, TicketOrder.DUE.value)  # the first is the default
-MISSING_RECORDS = frozenset({RecordState.NOT_YET.value, RecordState.UNKNOWN.value})
 
 routes = web.RouteTableDef()
 
@@ -150,7 +148,7 @@ async def ticket_page(request: web.Request) -> web.StreamResponse:
     """Show one ticket: summary, checklist, contact, transcript, notes, history and actions."""
     staff = await require_staff(request)
     done = wording.table("inbox_done").get(request.query.get("done", ""))
-    return await _ticket_page(request, staff, notice=done)
+    return await _ticket_page(request, staff, notice=done, reply=request.query.get("reply"))
 
 
 @routes.post("/inbox/tickets/{reference}/status")
@@ -226,19 +224,16 @@ async def send_message(request: web.Request) -> web.StreamResponse:
         return await _ticket_page(request, staff, error=error, status=422, message=text)
     async with request.app[SESSIONMAKER_KEY]() as session:
         try:
-            await message_patient(
-                session,
-                request.app[BOT_KEY],
-                _reference(request),
-                data.text,
-                queries.Actor.staff(staff.user),
-                request.app[SETTINGS_KEY].service_levels,
+            sent = await request.app[STAFF_MESSAGES_KEY].send(
+                session, _reference(request), data.text, queries.Actor.staff(staff.user)
             )
-        except DeliveryFailed as exc:
-            error = wording.describe(exc)
-            return await _ticket_page(request, staff, error=error, status=502, message=text)
         except queries.TicketErased as exc:
             return await _ticket_page(request, staff, error=wording.describe(exc), status=409)
+    if sent.error is not None:
+        error = wording.describe(sent.error)
+        return await _ticket_page(request, staff, error=error, status=502, message=text)
+    if sent.state == "queued":
+        raise _done(request, "message_queued")
     raise _done(request, "message")
 
 
@@ -258,14 +253,19 @@ async def _ticket_page(
     status: int = 200,
     note: str = "",
     message: str = "",
+    reply: str | None = None,
 ) -> web.Response:
-    """Render the ticket page, with a notice or an error and any draft text kept."""
+    """Render the ticket page, with a notice or an error, any draft text kept, and the canned
+    replies (the one asked for, if any, in the message box).
+    """
     async with request.app[SESSIONMAKER_KEY]() as session:
         try:
             ticket = await queries.get_ticket(session, _reference(request))
         except queries.TicketNotFound as exc:
             return ticket_not_found_page(request, exc)
         history = await queries.ticket_history(session, ticket)
+    replies = [] if ticket.erased_at else replies_for(request.app[CONTENT_KEY].store, ticket)
+    chosen = next((each for each in replies if each.code == reply), None)
     return render(
         request,
         "ticket.html",
@@ -281,7 +281,10 @@ async def _ticket_page(
         notice=notice,
         error=error,
         note_draft=note,
-        message_draft=message,
+        message_draft=chosen.text if chosen and not message else message,
+        translation=chosen.translation if chosen and not message else None,
+        replies=replies,
+        replies_data={each.code: asdict(each) for each in replies},
     )
 
 

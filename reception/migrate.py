@@ -11,6 +11,8 @@ from alembic.config import Config
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+import outbox
+
 from .wording import CodedError
 
 ALEMBIC_INI = Path(__file__).resolve().parent / "alembic.ini"
@@ -37,6 +39,12 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Upgrade the database to a revision (the latest by default)."""
     async with migration_connection(engine) as connection:
         await connection.run_sync(_upgrade, revision)
+
+
+async def upgrade_all(engine: AsyncEngine) -> None:
+    """Upgrade reception's tables and its outbox (same database) to their latest revisions."""
+    await upgrade(engine)
+    await outbox.upgrade(engine)
 
 
 async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:

@@ -103,12 +103,29 @@ class RecordState(StrEnum):
     UNKNOWN = "unknown"
 
 
+# The records checklist's states that mean the patient has not sent the record yet.
+MISSING_RECORDS = frozenset({RecordState.NOT_YET.value, RecordState.UNKNOWN.value})
+
+
 class Sender(StrEnum):
     """Who wrote a line of the transcript."""
 
     PATIENT = "patient"
     BOT = "bot"
     STAFF = "staff"
+
+
+class Delivery(StrEnum):
+    """Where a staff message to the patient stands: waiting for the bot, taken, or refused."""
+
+    QUEUED = "queued"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+    @property
+    def final(self) -> bool:
+        """Tell whether nothing more will happen to the message."""
+        return self is not Delivery.QUEUED
 
 
 class StaffRole(StrEnum):

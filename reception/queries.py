@@ -19,6 +19,7 @@ from .models import (
     REFERENCE_PATTERN,
     TRANSITIONS,
     ActorType,
+    Delivery,
     Sender,
     StaffRole,
     StaffUser,
@@ -252,28 +253,61 @@ async def add_note(session: AsyncSession, reference: str, text: str, actor: Acto
     return note
 
 
+@dataclass(frozen=True, slots=True)
+class StaffMessage:
+    """A message staff wrote to a ticket's patient: its id, its words, and when it was written."""
+
+    id: str
+    text: str
+    at: str  # ISO 8601, UTC
+
+
 async def add_staff_message(
     session: AsyncSession,
     reference: str,
-    text: str,
+    message: StaffMessage,
     actor: Actor,
+    delivery: Delivery,
     levels: ServiceLevels = DEFAULT_LEVELS,
-) -> dict[str, Any]:
-    """Append a delivered staff message to the transcript and record it in the audit log."""
-    now = utcnow()
-    entry = {"at": now.isoformat(), "sender": Sender.STAFF.value, "text": text}
+) -> dict[str, Any] | None:
+    """Keep a staff message in the transcript, or move it on to a later delivery state.
+
+    The first time a message is kept (queued or delivered), it is appended and audited, and it
+    counts as contact with the patient. Later calls only move its state forward: a delivered
+    message never goes back to queued. A failed message that was never kept stays out.
+    """
+    kept: dict[str, Any] | None = None
 
     def apply(ticket: Ticket) -> None:
-        """Append the line to the transcript, unless the ticket was erased meanwhile."""
+        """Append or update the line, unless the ticket was erased meanwhile."""
+        nonlocal kept
         if ticket.erased_at is not None:
             raise TicketErased()
-        ticket.transcript = [*ticket.transcript, entry]
-        record_event(session, ticket, actor, TicketAction.MESSAGE_SENT, None, text)
-        note_contact(ticket, now)
-        ticket.due_at = levels.next_due(ticket, now)
+        lines = list(ticket.transcript)
+        for index, line in enumerate(lines):
+            if line.get("id") == message.id:
+                if not Delivery(line.get("delivery", Delivery.DELIVERED)).final:
+                    lines[index] = {**line, "delivery": delivery.value}
+                    ticket.transcript = lines
+                kept = lines[index]
+                return
+        if delivery is Delivery.FAILED:
+            return
+        kept = {
+            "at": message.at,
+            "sender": Sender.STAFF.value,
+            "text": message.text,
+            "id": message.id,
+            "delivery": delivery.value,
+        }
+        ticket.transcript = [*lines, kept]
+        record_event(session, ticket, actor, TicketAction.MESSAGE_SENT, None, message.text)
+        written = datetime.fromisoformat(message.at)
+        note_contact(ticket, written)
+        ticket.due_at = levels.next_due(ticket, utcnow())
 
     await change_ticket(session, reference, apply)
-    return entry
+    return kept
 
 
 async def ticket_history(session: AsyncSession, ticket: Ticket) -> list[TicketEvent]:

@@ -31,6 +31,7 @@ from .models import (
     PHONE_LENGTH,
     TEXT_LENGTH,
     ActorType,
+    Delivery,
     GapIntent,
     RecordState,
     Residence,
@@ -351,12 +352,19 @@ class ContactOut(BaseModel):
     preferred_time: str | None
 
 
+def _is_none(value: object) -> bool:
+    """Tell whether a field is unset, to leave it out of the JSON (patients' and bot's lines)."""
+    return value is None
+
+
 class TranscriptEntryOut(BaseModel):
-    """One line of the conversation, patient, bot or staff."""
+    """One line of the conversation, patient, bot or staff; a staff line says its delivery."""
 
     at: datetime
     sender: Sender
     text: str
+    id: str | None = Field(default=None, exclude_if=_is_none)
+    delivery: Delivery | None = Field(default=None, exclude_if=_is_none)
 
 
 class NoteOut(BaseModel):

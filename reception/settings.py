@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,6 +40,11 @@ _MISSING = {
 }
 
 
+def default_instance_name() -> str:
+    """This process's name in the outbox's leases, unless RECEPTION_INSTANCE_NAME names it."""
+    return f"reception@{socket.gethostname()}"
+
+
 class SettingsError(CodedError, ValueError):
     """A setting is missing or has a value the service cannot use."""
 
@@ -55,6 +61,8 @@ class Settings:
     migrate_on_start: bool = True
     bot_url: str = read.loopback(BOT_PORT)
     bot_timeout_seconds: float = 10.0
+    delivery_wait_seconds: float = 5.0  # how long staff wait for the bot before "queued"
+    instance_name: str = field(default_factory=lambda: default_instance_name())
     secure_cookies: bool = False
     session_hours: int = 12
     content_dir: Path = DEFAULT_CONTENT_DIR
@@ -100,6 +108,10 @@ class Settings:
                 port=read.port(env, "RECEPTION_PORT", cls.port),
                 migrate_on_start=read.flag(env, "RECEPTION_MIGRATE_ON_START", cls.migrate_on_start),
                 bot_url=read.local_url(env, "BOT_URL", "BOT_PORT", BOT_PORT),
+                delivery_wait_seconds=read.seconds(
+                    env, "RECEPTION_DELIVERY_WAIT_SECONDS", cls.delivery_wait_seconds
+                ),
+                instance_name=read.text(env, "RECEPTION_INSTANCE_NAME", default_instance_name()),
                 secure_cookies=read.flag(env, "RECEPTION_SECURE_COOKIES", cls.secure_cookies),
                 content_dir=content_dir_from_env(env),
                 rasa_url=read.local_url(env, "RASA_URL", "RASA_PORT", RASA_PORT),

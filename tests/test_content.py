@@ -31,6 +31,7 @@ SAMPLE = {
     "preferred_time": "mornings",
     "answers": "- Name: Marie Dupont",
     "value": "Breast",
+    "missing_records": "- Blood test results",
 }
 
 

@@ -28,13 +28,16 @@ def action_server_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def calls_with_variables() -> tuple[dict[str, set[str]], set[str]]:
-    """The variables passed per literal message key in actions/ and bot/ (a key built as
-    f"group.{…}" counts for its group), and the keys that also get variables the scan cannot
-    see (**spread); then those of the messages the request form's declaration names.
+    """The variables passed per literal message key in actions/, bot/ and reception's canned
+    replies (a key built as f"group.{…}" counts for its group), and the keys that also get
+    variables the scan cannot see (**spread); then those of the messages the request form's
+    declaration names.
     """
     found: dict[str, set[str]] = defaultdict(set)
     spread: set[str] = set()
-    for path in [*Path(ROOT, "actions").rglob("*.py"), *Path(ROOT, "bot").rglob("*.py")]:
+    # Reception renders the content's messages in one module; its own words are wording codes.
+    sources = [*Path(ROOT, "actions").rglob("*.py"), *Path(ROOT, "bot").rglob("*.py")]
+    for path in [*sources, Path(ROOT, "reception", "replies.py")]:
         for node in ast.walk(ast.parse(path.read_text())):
             key = _key_of(node)
             if key is None or not isinstance(node, ast.Call):
@@ -76,6 +79,7 @@ def _key_of(node: ast.AST) -> str | None:
 def test_the_scan_sees_the_calls() -> None:
     found, _ = calls_with_variables()
     assert found["handoff_done"] == {"reference", "department"}
+    assert found["replies"] == {"name", "reference", "missing_records"}
     assert found["summary"] == {"answers"}
     assert found["summary_lines"] == {"value"}
 

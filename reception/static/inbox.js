@@ -92,3 +92,34 @@
 
   window.setTimeout(poll, POLL_MS);
 })();
+
+// Ticket page: "/code" in the message box becomes that canned reply, in the patient's language,
+// when staff press Space, Tab or Enter; its translation for staff shows below the box. Without
+// a known code, the keys do what they always do (Tab still moves the focus on).
+(function () {
+  "use strict";
+  const box = document.getElementById("message-text");
+  const data = document.getElementById("replies-data");
+  if (!box || !data) return;
+  const replies = JSON.parse(data.textContent);
+  const translation = document.getElementById("reply-translation");
+  const translated = document.getElementById("reply-translation-text");
+  const EXPAND_KEYS = new Set([" ", "Tab", "Enter"]);
+
+  function expand() {
+    const before = box.value.slice(0, box.selectionStart);
+    const match = /(?:^|\s)\/([a-z0-9_]+)$/.exec(before);
+    const reply = match && Object.prototype.hasOwnProperty.call(replies, match[1]) ? replies[match[1]] : null;
+    if (!reply) return false;
+    const start = box.selectionStart - match[1].length - 1;
+    box.setRangeText(reply.text, start, box.selectionEnd, "end");
+    translated.textContent = reply.translation || "";
+    translation.hidden = !reply.translation;
+    return true;
+  }
+
+  box.addEventListener("keydown", function (event) {
+    if (!EXPAND_KEYS.has(event.key) || event.shiftKey || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (expand()) event.preventDefault();
+  });
+})();

@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestServer
 from rasa_sdk import Tracker
 
 from actions import services
+from deliveries import DELIVERIES_PATH
 
 TOKEN = "actions-test-token"
 # A request with every question answered (the patient skipped the e-mail address).
@@ -137,7 +138,7 @@ async def reception(
     app.router.add_get("/api/v1/tickets", fake.list)
     app.router.add_post("/api/v1/gaps", fake.report_gap)
     app.router.add_post("/api/v1/erasures", fake.erase)
-    app.router.add_post("/api/v1/deliveries", fake.deliver)
+    app.router.add_post(DELIVERIES_PATH, fake.deliver)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     url = str(server.make_url("")).rstrip("/")

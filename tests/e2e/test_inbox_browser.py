@@ -128,3 +128,35 @@ def test_a_web_chat_patient_sees_the_staff_message(
     )
     header = content.text("staff_message", "en", reference=reference)
     assert [item.get_attribute("textContent") for item in shown] == [f"{header}\n\n{STAFF_TEXT}"]
+
+
+def test_a_slash_code_becomes_the_canned_reply_in_the_patients_language(
+    stack: Stack,
+    reception_api: httpx.Client,
+    content: ContentStore,
+    signed_in: webdriver.Chrome,
+) -> None:
+    browser = signed_in
+    wait = WebDriverWait(browser, 30)
+    french = {**ticket("telegram", str(CHAT_ID + 1)), "language": "fr"}
+    french["contact"] = {"name": "Odile Martin", "phone": "+32 470 00 00 02"}
+    created = reception_api.post("/api/v1/tickets", json=french)
+    assert created.status_code == 201, created.text
+    reference = created.json()["reference"]
+    browser.get(f"{stack.url('reception')}/inbox/tickets/{reference}")
+    wait.until(lambda b: reference in b.find_element(By.TAG_NAME, "h1").text)
+    box = browser.find_element(By.ID, "message-text")
+    translation = browser.find_element(By.ID, "reply-translation")
+    assert not translation.is_displayed()
+
+    box.send_keys("/received", Keys.SPACE)
+    variables = {"name": "Odile Martin", "reference": reference, "missing_records": ""}
+    expected = content.text("replies.received.text", "fr", **variables)
+    assert box.get_attribute("value") == expected
+    assert translation.is_displayed()
+    english = content.text("replies.received.text", "en", **variables)
+    assert browser.find_element(By.ID, "reply-translation-text").text == english
+
+    box.send_keys(" /nonexistent", Keys.TAB)  # not a reply: Tab moves on, as it always does
+    assert box.get_attribute("value") == f"{expected} /nonexistent"
+    assert browser.switch_to.active_element.get_attribute("id") != "message-text"

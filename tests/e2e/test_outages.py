@@ -205,3 +205,43 @@ def test_a_staff_message_waits_out_a_telegram_outage_and_retry_after(
     assert len(telegram.sent(patient.chat_id, after=mark)) == 1
     transcript = reception_api.get(f"/api/v1/tickets/{ticket['reference']}").json()["transcript"]
     assert transcript[-1]["sender"] == "staff"
+
+
+def test_a_staff_message_sent_while_the_bot_is_stopped_arrives_once_it_is_back(
+    stack: Stack,
+    telegram: TelegramEmulator,
+    content: ContentStore,
+    reception_api: httpx.Client,
+    down: list[str],
+) -> None:
+    """Reception keeps the message in its own outbox while the bot is dead; staff see it queued,
+    then delivered, and the patient gets it once.
+    """
+    patient = Patient(telegram, content, 71_007, stack.bot_database)
+    patient.fills_request(name="Lotte Claes", phone="0478 40 50 60")
+    patient.taps_key("confirm.send")
+    [ticket] = tickets_of(reception_api, patient.chat_id)
+    reference = ticket["reference"]
+    mark = telegram.mark(patient.chat_id)
+    stack.kill_service("bot")
+    down.append("bot")
+    sent = reception_api.post(
+        f"/api/v1/tickets/{reference}/messages",
+        json={"text": "Your file is with our lung team; we will call you on Monday."},
+    )
+    assert sent.status_code == 202, sent.text
+    assert sent.json()["delivery"] == "queued"
+    stack.start_service("bot")
+    [message] = patient.replies(after=mark)
+    assert "we will call you on Monday" in message["text"]
+    assert reference in message["text"]
+
+    def staff_line() -> dict[str, object]:
+        transcript = reception_api.get(f"/api/v1/tickets/{reference}").json()["transcript"]
+        return next(line for line in transcript if line["sender"] == "staff")
+
+    deadline = time.monotonic() + 60
+    while staff_line()["delivery"] != "delivered":
+        assert time.monotonic() < deadline, staff_line()
+        time.sleep(0.2)
+    assert len(telegram.sent(patient.chat_id, after=mark)) == 1

@@ -13,6 +13,7 @@ import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from deliveries import DELIVERIES_PATH
 from reception import accounts
 from reception.app import create_app
 from reception.appkeys import SESSIONMAKER_KEY
@@ -84,16 +85,17 @@ async def error_of(response: aiohttp.ClientResponse) -> dict[str, Any]:
 class FakeBot:
     """A stand-in for the bot's delivery endpoint that records what reception sends."""
 
-    status: int = 200
+    status: int = 202
     url: str = ""
     deliveries: list[dict[str, Any]] = field(default_factory=list)
     authorizations: list[str | None] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
     server: TestServer | None = None
 
     async def start(self) -> str:
         """Serve the delivery endpoint on a free port and return its base URL."""
         app = web.Application()
-        app.router.add_post("/api/v1/deliveries", self._deliver)
+        app.router.add_post(DELIVERIES_PATH, self._deliver)
         self.server = TestServer(app)
         await self.server.start_server()
         return str(self.server.make_url("")).rstrip("/")
@@ -109,8 +111,12 @@ class FakeBot:
         if self.status >= 300:
             error = {"code": "telegram_failed", "message": "Telegram did not accept it."}
             return web.json_response({"error": error}, status=self.status)
+        key = request.headers.get("Idempotency-Key", "")
+        if key in self.keys:  # the bot delivers a key once
+            return web.json_response({"status": "queued"}, status=202)
+        self.keys.append(key)
         self.deliveries.append(await request.json())
-        return web.json_response({"status": "delivered"}, status=self.status)
+        return web.json_response({"status": "queued"}, status=202)
 
 
 async def add_staff(

@@ -314,7 +314,7 @@ async def test_message_the_patient_from_the_page(
 async def test_a_failed_message_keeps_the_draft_and_says_why(
     client: Client, auth_headers: dict[str, str], browser: StaffBrowser, fake_bot: FakeBot
 ) -> None:
-    fake_bot.status = 502
+    fake_bot.status = 422  # the bot refuses the message itself: trying again cannot help
     ticket = await create_ticket(client, auth_headers)
     await browser.get(page_of(ticket["reference"]))
     response, text = await browser.post(

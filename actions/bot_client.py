@@ -28,18 +28,8 @@ class BotClient:
     api_token: str
     timeout_seconds: float = 10.0
 
-    async def deliver(
-        self,
-        *,
-        channel: str,
-        address: str,
-        text: str,
-        reference: str,
-        language: str,
-        idempotency_key: str,
-    ) -> None:
+    async def deliver(self, message: PatientMessage, idempotency_key: str) -> None:
         """Hand one message to the bot, which keeps it until the patient's channel takes it."""
-        message = PatientMessage(channel, address, text, reference, language, sender="assistant")
         bot = JsonService(self.base_url, self.api_token, self.timeout_seconds)
         try:
             answer = await deliver(bot, message, idempotency_key)

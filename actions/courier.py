@@ -17,6 +17,7 @@ from typing import Any, Literal
 from actions.bot_client import BotClient, BotRefused, BotUnavailable
 from actions.reception_client import ReceptionClient, ReceptionRefused, ReceptionUnavailable
 from contentlib import ContentStore
+from deliveries import PatientMessage
 from outbox import Done, GiveUp, Job, NewJob, Outbox, Purger, RetryLater, Worker
 
 logger = logging.getLogger(__name__)
@@ -175,7 +176,8 @@ class Courier:
     async def _to_patient(self, job: Job) -> None:
         """Hand one notice to the bot, which sends it on the patient's channel."""
         try:
-            await self.bot.deliver(**job.payload, idempotency_key=job.key or f"notice:{job.id}")
+            message = PatientMessage(**job.payload, sender="assistant")
+            await self.bot.deliver(message, idempotency_key=job.key or f"notice:{job.id}")
         except BotRefused as error:
             raise GiveUp(str(error)) from None
         except BotUnavailable as error:

@@ -34,21 +34,11 @@ class BotClient:
     session: aiohttp.ClientSession
     timeout_seconds: float = 10.0
 
-    async def deliver(
-        self,
-        *,
-        channel: str,
-        address: str,
-        text: str,
-        reference: str,
-        language: str,
-        idempotency_key: str,
-    ) -> None:
+    async def deliver(self, message: PatientMessage, idempotency_key: str) -> None:
         """Deliver one message to the patient behind a ticket, or raise DeliveryFailed.
 
         The bot delivers a key once: asking again with it after a lost answer is harmless.
         """
-        message = PatientMessage(channel, address, text, reference, language, sender="staff")
         bot = JsonService(self.base_url, self.api_token, self.timeout_seconds, self.session)
         try:
             answer = await deliver(bot, message, idempotency_key)

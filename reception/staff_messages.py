@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from deliveries import PatientMessage
 from outbox import Backoff, GiveUp, Job, Outbox, Purger, RetryLater, Waiters, Worker
 
 from . import queries
@@ -114,14 +115,15 @@ class StaffMessages:
             channel, address, language = ticket.channel, ticket.channel_address, ticket.language
             await session.commit()
             try:
-                await self.bot.deliver(
-                    channel=channel,
-                    address=address,
-                    text=job.payload["text"],
-                    reference=job.payload["reference"],
-                    language=language,
-                    idempotency_key=job.key or f"staff:{job.id}",
+                message = PatientMessage(
+                    channel,
+                    address,
+                    job.payload["text"],
+                    job.payload["reference"],
+                    language,
+                    "staff",
                 )
+                await self.bot.deliver(message, idempotency_key=job.key or f"staff:{job.id}")
             except DeliveryFailed as error:
                 await self._failed(session, job, error)
             entry = await self._keep(session, job, Delivery.DELIVERED)

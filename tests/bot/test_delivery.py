@@ -15,6 +15,7 @@ from bot import delivery, webchat
 from bot.rasa_client import Reply
 from bot.telegram_channel import TelegramChannel
 from contentlib import ContentStore
+from deliveries import PatientMessage
 from harness.stack import ROOT
 from outbox import Outbox, create_engine, upgrade
 from reception.bot_client import BotClient, DeliveryFailed
@@ -267,15 +268,11 @@ async def test_reception_bot_client_speaks_the_same_contract(
     url = str(bot.make_url("")).rstrip("/")
     async with aiohttp.ClientSession() as session:
         client = BotClient(url, TOKEN, session)
-        message = {"text": "Hi", "reference": "SO-2026-00001", "language": "en"}
-        await client.deliver(
-            channel="telegram", address="70001", **message, idempotency_key="staff:1"
-        )
+        message = PatientMessage("telegram", "70001", "Hi", "SO-2026-00001", "en", "staff")
+        await client.deliver(message, idempotency_key="staff:1")
         assert telegram.sent == [(70001, [f"{header('SO-2026-00001')}\n\nHi"])]
         assert telegram.keys == ["delivery:staff:1"]  # the channel's outbox keeps a key once
 
         wrong = BotClient(url, "not-the-token", session)
         with pytest.raises(DeliveryFailed, match="HTTP 401"):
-            await wrong.deliver(
-                channel="telegram", address="1", **message, idempotency_key="staff:2"
-            )
+            await wrong.deliver(message, idempotency_key="staff:2")

@@ -5,7 +5,8 @@ status, department, language, channel, timestamps, idempotency key, the notes (w
 text) and every audit event (without the patient's or staff's words). Everything else that
 describes the patient goes: contact details, transcript, cancer type, stage, residence and
 records checklist (health data is special-category data), and the channel address, so the
-patient's chat no longer finds the ticket. Staff messages still waiting for the bot are dropped.
+patient's chat no longer finds the ticket. Staff messages still waiting for the bot, and staff
+reminders, are dropped.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversation_id import Channel
 from outbox import erase_lane_statement
 
-from . import queries
+from . import queries, reminders
 from .models import (
     FINAL_STATUSES,
     ActorType,
@@ -35,13 +36,14 @@ logger = logging.getLogger(__name__)
 
 RETENTION_ACTOR = queries.Actor(ActorType.SERVICE, "retention")
 
-# Audit events whose values are statuses, kinds or staff e-mails; any other event's values
-# (a note's text, a message to the patient) are blanked.
+# Audit events whose values are statuses, kinds, staff e-mails or moments; any other event's
+# values (a note's text, a message to the patient) are blanked.
 EVENTS_WITH_KEPT_VALUES = frozenset(
     {
         TicketAction.CREATED.value,
         TicketAction.STATUS_CHANGED.value,
         TicketAction.ASSIGNEE_CHANGED.value,
+        TicketAction.REMINDER_SET.value,
         TicketAction.ERASED.value,
         TicketAction.PURGED.value,
     }
@@ -64,6 +66,7 @@ async def anonymise_ticket(
         _blank_ticket(ticket)
         _blank_events(events)
         await session.execute(erase_lane_statement(reference, [STAFF_QUEUE]))
+        await session.execute(reminders.forget_statement(ticket))
 
     await queries.change_ticket(session, reference, apply)
     return first

@@ -5,18 +5,21 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from multidict import MultiDictProxy, MultiMapping
 from pydantic import ValidationError
 
-from . import queries, wording
+from . import queries, reminders, wording
 from .appkeys import CONTENT_KEY, SESSIONMAKER_KEY, SETTINGS_KEY, STAFF_MESSAGES_KEY
 from .models import (
     MISSING_RECORDS,
     OPEN_STATUSES,
+    REMINDER_LENGTH,
     Ticket,
     TicketEvent,
     TicketOrder,
@@ -111,6 +114,7 @@ async def inbox_page(request: web.Request) -> web.StreamResponse:
     async with request.app[SESSIONMAKER_KEY]() as session:
         page = await _list(session, view)
         departments = await queries.list_departments(session)
+        due = await reminders.due_reminders(session, staff.user, utcnow())
     levels = request.app[SETTINGS_KEY].service_levels
     rows = [_row(ticket, levels) for ticket in page.items]
     return render(
@@ -126,6 +130,7 @@ async def inbox_page(request: web.Request) -> web.StreamResponse:
         statuses=STATUS_CHOICES,
         sorts=SORT_CHOICES,
         departments=departments,
+        due_reminders=due,
     )
 
 
@@ -237,6 +242,43 @@ async def send_message(request: web.Request) -> web.StreamResponse:
     raise _done(request, "message")
 
 
+@routes.post("/inbox/tickets/{reference}/reminders")
+async def set_reminder(request: web.Request) -> web.StreamResponse:
+    """Remind the signed-in member of staff of this ticket at a moment in business time's zone."""
+    staff, form = await _worker_form(request)
+    text, moment = form.get("text", "").strip(), form.get("when", "")
+    zone = ZoneInfo(request.app[SETTINGS_KEY].service_levels.calendar.zone)
+    try:
+        due_at = datetime.fromisoformat(moment).replace(tzinfo=zone)
+        if not 1 <= len(text) <= REMINDER_LENGTH:
+            raise ValueError(text)
+    except ValueError:
+        error = wording.text("inbox_reminder_invalid", maximum=REMINDER_LENGTH)
+        return await _ticket_page(request, staff, error=error, status=422)
+    async with request.app[SESSIONMAKER_KEY]() as session:
+        try:
+            await reminders.set_reminder(session, _reference(request), staff.user, due_at, text)
+        except reminders.ReminderInThePast as exc:
+            return await _ticket_page(request, staff, error=wording.describe(exc), status=422)
+    raise _done(request, "reminder")
+
+
+@routes.post("/inbox/tickets/{reference}/reminders/{reminder}/done")
+async def finish_reminder(request: web.Request) -> web.StreamResponse:
+    """Mark one of the signed-in member of staff's reminders done."""
+    staff, _ = await _worker_form(request)
+    try:
+        reminder_id = int(request.match_info["reminder"])
+    except ValueError:
+        reminder_id = 0
+    async with request.app[SESSIONMAKER_KEY]() as session:
+        finished = await reminders.finish_reminder(session, reminder_id, staff.user)
+    if not finished:
+        error = wording.text("inbox_reminder_not_yours")
+        return await _ticket_page(request, staff, error=error, status=404)
+    raise _done(request, "reminder_done")
+
+
 async def _worker_form(request: web.Request) -> tuple[Staff, MultiDictProxy[str]]:
     """Check that a signed-in staff member may change tickets, and read the CSRF-checked form."""
     staff = await require_staff(request)
@@ -264,6 +306,7 @@ async def _ticket_page(
         except queries.TicketNotFound as exc:
             return ticket_not_found_page(request, exc)
         history = await queries.ticket_history(session, ticket)
+        planned = await reminders.open_reminders(session, ticket)
     replies = [] if ticket.erased_at else replies_for(request.app[CONTENT_KEY].store, ticket)
     chosen = next((each for each in replies if each.code == reply), None)
     return render(
@@ -283,6 +326,8 @@ async def _ticket_page(
         note_draft=note,
         message_draft=chosen.text if chosen and not message else message,
         translation=chosen.translation if chosen and not message else None,
+        reminders=planned,
+        reminder_length=REMINDER_LENGTH,
         replies=replies,
         replies_data={each.code: asdict(each) for each in replies},
     )

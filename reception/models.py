@@ -169,6 +169,7 @@ class TicketAction(StrEnum):
     ASSIGNEE_CHANGED = "assignee_changed"
     NOTE_ADDED = "note_added"
     MESSAGE_SENT = "message_sent"
+    REMINDER_SET = "reminder_set"  # a member of staff asked to be reminded of the ticket
     ERASED = "erased"  # personal data anonymised at the patient's request
     PURGED = "purged"  # personal data anonymised once the retention period ended
 
@@ -354,6 +355,29 @@ class GapIntent(StrEnum):
 
     NOT_UNDERSTOOD = "nlu_fallback"
     OUT_OF_SCOPE = "out_of_scope"
+
+
+REMINDER_LENGTH = 500
+
+
+class StaffReminder(Base):
+    """A member of staff's reminder to themselves about a ticket ("call back Thursday")."""
+
+    __tablename__ = "staff_reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    text: Mapped[str] = mapped_column(String(REMINDER_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        """Show the id and when it is due, never the text."""
+        return f"<StaffReminder {self.id} due {self.due_at.isoformat()}>"
 
 
 class ContentGap(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ def template_environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters.update(age=age, ago=ago, when=when, label=label)
+    environment.filters.update(age=age, ago=ago, when=when, when_iso=when_iso, label=label)
     return environment
 
 
@@ -107,6 +107,16 @@ def _minutes_since(moment: datetime, now: datetime | None = None) -> int:
 def when(moment: datetime) -> str:
     """Format a moment for staff, in UTC."""
     return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def when_iso(moment: str | None) -> str:
+    """Format a moment kept as ISO 8601 text (an audit event's value) as `when` does."""
+    if not moment:
+        return "—"
+    try:
+        return when(datetime.fromisoformat(moment).astimezone(UTC))
+    except ValueError:
+        return moment
 
 
 def label(value: str | None) -> str:

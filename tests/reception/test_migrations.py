@@ -42,6 +42,7 @@ TABLES = {
     "ticket_notes",
     "ticket_events",
     "content_gaps",
+    "staff_reminders",
 }
 
 

@@ -14,7 +14,6 @@ restart in the middle of a delivery, never reaches the patient twice.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -28,8 +27,6 @@ from . import queries
 from .bot_client import BotClient, DeliveryFailed
 from .models import ActorType, Delivery, utcnow
 from .service_levels import ServiceLevels
-
-logger = logging.getLogger(__name__)
 
 STAFF_QUEUE = "staff_messages"
 KEEP_SECONDS = 7 * 86_400.0

@@ -123,3 +123,76 @@
     if (expand()) event.preventDefault();
   });
 })();
+
+// Keyboard shortcuts. In the inbox, j and k move the focus (the selection) to the next or the
+// previous ticket and o opens it (Enter does too, as on any link). Elsewhere, the element whose
+// aria-keyshortcuts names the key takes it: a button is pressed (a: "Assign to me", ?: the list
+// of shortcuts), a field gets the focus (n: the note, r: the message, s: the status). The list is
+// a dialog that Escape closes. No key is taken while staff type in a field, or with Ctrl, Alt
+// or Meta held; the templates own every word.
+(function () {
+  "use strict";
+  const list = document.getElementById("shortcuts");
+  const opener = document.getElementById("shortcuts-open");
+  if (!list || !opener || typeof list.showModal !== "function") return;
+  const tickets = document.getElementById("tickets");
+  let before = null;
+
+  function typing(target) {
+    return target instanceof Element
+      && (target.isContentEditable || target.closest("input, textarea, select") !== null);
+  }
+
+  function selectedRow() {
+    const focused = document.activeElement;
+    return tickets && focused && tickets.contains(focused) ? focused.closest("tr") : null;
+  }
+
+  function move(step) {
+    const rows = Array.from(tickets.rows);
+    if (!rows.length) return;
+    const row = selectedRow();
+    const at = row ? rows.indexOf(row) + step : (step > 0 ? 0 : rows.length - 1);
+    const link = rows[Math.max(0, Math.min(rows.length - 1, at))].querySelector("a");
+    if (link) link.focus();
+  }
+
+  function openSelected() {
+    const row = selectedRow();
+    const link = row && row.querySelector("a");
+    if (link) link.click();
+  }
+
+  function take(key) {
+    const target = document.querySelector('[aria-keyshortcuts~="' + CSS.escape(key) + '"]');
+    if (!target || target.hidden || target.disabled) return false;
+    if (target.matches("button, a")) target.click();
+    else target.focus();
+    return true;
+  }
+
+  opener.hidden = false;
+  opener.addEventListener("click", function () {
+    before = document.activeElement;
+    list.showModal();
+  });
+  list.addEventListener("close", function () {
+    if (before && document.contains(before)) before.focus();
+    before = null;
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.defaultPrevented || event.isComposing || event.ctrlKey || event.altKey || event.metaKey) return;
+    if (list.open) {
+      if (event.key === "?") list.close();
+      return;
+    }
+    if (typing(event.target)) return;
+    let taken = true;
+    if (tickets && event.key === "j") move(1);
+    else if (tickets && event.key === "k") move(-1);
+    else if (tickets && event.key === "o") openSelected();
+    else taken = take(event.key);
+    if (taken) event.preventDefault();
+  });
+})();

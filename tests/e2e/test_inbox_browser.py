@@ -5,7 +5,6 @@ to the patient, who reads it on Telegram (through the emulator) or in the web ch
 from __future__ import annotations
 
 import html
-from urllib.parse import urlparse
 
 import httpx
 import pytest
@@ -17,6 +16,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from contentlib import ContentStore
 from harness.stack import Stack
 from harness.telegram_emulator import TelegramEmulator
+from tests.e2e.staff import sign_in, ticket
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 pytest_plugins = ["tests.browser"]  # the `browser` fixture, shared with the web chat test
@@ -28,32 +28,11 @@ PASSWORD = "a long password for the browser test"
 STAFF_TEXT = "Your appointment is on Monday at 10:00. Bring your scans <please>."
 
 
-def ticket(channel: str, address: str) -> dict[str, object]:
-    """A ticket as the actions would hand it over, with a name that looks like markup."""
-    return {
-        "kind": "request",
-        "cancer_type": "lung",
-        "department": "lung_clinic",
-        "residence": "belgium",
-        "records": {"reports": "have", "imaging": "not_yet"},
-        "language": "en",
-        "contact": {"name": "<b>Eve</b> Example", "phone": "+32 470 00 00 01"},
-        "channel": channel,
-        "channel_address": address,
-        "transcript": [{"at": "2026-03-01T09:00:00Z", "sender": "patient", "text": "<i>hi</i>"}],
-    }
-
-
 @pytest.fixture(scope="module")
 def signed_in(stack: Stack, browser: webdriver.Chrome) -> webdriver.Chrome:
     """Create a reception account with the CLI and log in with the keyboard alone."""
     stack.create_staff_user(EMAIL, PASSWORD, "reception")
-    browser.get(f"{stack.url('reception')}/")
-    wait = WebDriverWait(browser, 30)
-    wait.until(lambda b: urlparse(b.current_url).path == "/login")
-    assert browser.switch_to.active_element.get_attribute("id") == "email"
-    browser.switch_to.active_element.send_keys(EMAIL, Keys.TAB, PASSWORD, Keys.ENTER)
-    wait.until(lambda b: urlparse(b.current_url).path == "/inbox")
+    sign_in(browser, stack, EMAIL, PASSWORD)
     return browser
 
 

@@ -20,9 +20,9 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot import webchat
-from bot.rasa_client import Reply
+from bot.rasa_client import Button, Reply
 from conversation_id import Channel, ConversationId
-from deliveries import DELIVERIES_PATH
+from deliveries import DELIVERIES_PATH, MAX_BUTTONS, MAX_PAYLOAD_LENGTH
 from outbox import NewJob, Outbox
 
 if TYPE_CHECKING:
@@ -37,6 +37,15 @@ MAX_KEY_LENGTH = 200
 TELEGRAM_CHAT_ID = re.compile(r"^-?[0-9]{1,20}$")
 
 
+class DeliveryButton(BaseModel):
+    """A button under the message; tapping it sends its payload to Rasa as the patient's turn."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: str = Field(min_length=1, max_length=64)
+    payload: str = Field(min_length=2, max_length=MAX_PAYLOAD_LENGTH, pattern=r"^/[a-z_]+")
+
+
 class Delivery(BaseModel):
     """What reception or the action server asks the bot to deliver."""
 
@@ -48,6 +57,12 @@ class Delivery(BaseModel):
     reference: str | None = Field(default=None, pattern=r"^SO-[0-9]{4}-[0-9]{5,}$")
     language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
     sender: Literal["staff", "assistant"] = "staff"
+    buttons: list[DeliveryButton] = Field(default_factory=list, max_length=MAX_BUTTONS)
+
+    @property
+    def reply_buttons(self) -> tuple[Button, ...]:
+        """The buttons as the channels send them."""
+        return tuple(Button(title=b.title, payload=b.payload) for b in self.buttons)
 
     @model_validator(mode="after")
     def _staff_name_their_ticket(self) -> Delivery:
@@ -84,20 +99,22 @@ class DeliveryRoutes:
             return delivery
         text = _with_header(request, delivery)
         if delivery.channel == Channel.TELEGRAM:
-            return await self._to_telegram(request, delivery.address, text, key)
+            return await self._to_telegram(request, delivery, text, key)
         return await _to_webchat(request, delivery, text, key)
 
     async def _to_telegram(
-        self, request: web.Request, address: str, text: str, key: str | None
+        self, request: web.Request, delivery: Delivery, text: str, key: str | None
     ) -> web.Response:
         """Queue the message for a Telegram chat."""
         channel = request.app.get(self.telegram_key)
         if channel is None:
             return failure(503, "telegram_off", "Telegram is not enabled on this bot.")
-        if not TELEGRAM_CHAT_ID.match(address):
+        if not TELEGRAM_CHAT_ID.match(delivery.address):
             return failure(422, "invalid_address", "A Telegram address must be a chat id.")
         await channel.deliver(
-            int(address), [Reply(text=text)], key=f"delivery:{key}" if key else None
+            int(delivery.address),
+            [Reply(text=text, buttons=delivery.reply_buttons)],
+            key=f"delivery:{key}" if key else None,
         )
         logger.info("queued a message for a patient on telegram")
         return web.json_response({"status": "queued"}, status=202)
@@ -160,6 +177,7 @@ async def _to_webchat(
         "text": text,
         "reference": delivery.reference,
         "at": datetime.now(UTC).isoformat(),
+        "buttons": [button.model_dump() for button in delivery.buttons],
     }
     lane = str(ConversationId.webchat(delivery.address))
     await request.app[outbox_key].put_many(

@@ -8,7 +8,7 @@ share lives here: the path, the body, and which refusals are worth another try.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from httpjson import Answer, JsonService
@@ -16,6 +16,19 @@ from httpjson import Answer, JsonService
 DELIVERIES_PATH = "/api/v1/deliveries"
 # Refusals that may go away by themselves: a token being rotated, a bot still starting, "not now".
 TRANSIENT_STATUSES = frozenset({401, 403, 404, 408, 425, 429})
+
+
+# A delivered message offers at most this many buttons, each a Rasa payload such as /intent.
+MAX_BUTTONS = 4
+MAX_PAYLOAD_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class DeliveryButton:
+    """A choice under a delivered message: what it says, and what Rasa receives when tapped."""
+
+    title: str
+    payload: str
 
 
 @dataclass(frozen=True)
@@ -28,12 +41,16 @@ class PatientMessage:
     reference: str
     language: str
     sender: Literal["staff", "assistant"]
+    buttons: tuple[DeliveryButton, ...] = field(default_factory=tuple)
 
 
 async def deliver(bot: JsonService, message: PatientMessage, idempotency_key: str) -> Answer:
     """Ask the bot to deliver a message; raises httpjson.Unreachable when it does not answer."""
+    body = asdict(message)
+    if not message.buttons:
+        del body["buttons"]  # most messages have none; the bot reads no buttons as none
     return await bot.call(
-        "POST", DELIVERIES_PATH, body=asdict(message), headers={"Idempotency-Key": idempotency_key}
+        "POST", DELIVERIES_PATH, body=body, headers={"Idempotency-Key": idempotency_key}
     )
 
 

@@ -113,7 +113,8 @@
       if (response.ok) {
         const body = await response.json();
         for (const message of body.messages) {
-          show(message.text, message.sender === "assistant" ? "bot" : "staff");
+          const item = show(message.text, message.sender === "assistant" ? "bot" : "staff");
+          showButtons(item, message.buttons || []);
         }
       }
     } catch (error) {

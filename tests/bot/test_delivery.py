@@ -15,7 +15,7 @@ from bot import delivery, webchat
 from bot.rasa_client import Reply
 from bot.telegram_channel import TelegramChannel
 from contentlib import ContentStore
-from deliveries import PatientMessage
+from deliveries import DeliveryButton, PatientMessage
 from harness.stack import ROOT
 from outbox import Outbox, create_engine, upgrade
 from reception.bot_client import BotClient, DeliveryFailed
@@ -35,11 +35,13 @@ class FakeTelegram:
         """Start with nothing queued."""
         self.sent: list[tuple[int, list[str]]] = []
         self.keys: list[str | None] = []
+        self.buttons: list[list[tuple[str, str]]] = []
 
     async def deliver(self, chat_id: int, replies: Sequence[Reply], key: str | None = None) -> None:
         """Record the replies and their key."""
         self.sent.append((chat_id, [reply.text for reply in replies]))
         self.keys.append(key)
+        self.buttons.append([(b.title, b.payload) for reply in replies for b in reply.buttons])
 
 
 @pytest.fixture
@@ -145,6 +147,34 @@ async def test_the_assistant_s_own_messages_come_without_the_staff_header(
     assert response.status == 422
 
 
+async def test_a_delivery_can_carry_buttons_on_both_channels(
+    bot: BotClientOfTest, telegram: FakeTelegram
+) -> None:
+    """A reminder's buttons reach Telegram as the message's keyboard, and the page as data."""
+    url = str(bot.make_url("")).rstrip("/")
+    buttons = (
+        DeliveryButton("What is missing?", "/ask_status"),
+        DeliveryButton("Stop the reminders", "/stop_reminders"),
+    )
+    async with aiohttp.ClientSession() as session:
+        client = BotClient(url, TOKEN, session)
+        for channel, address in (("telegram", "70001"), ("webchat", SESSION)):
+            message = PatientMessage(
+                channel, address, "A reminder", "SO-2026-00001", "en", "assistant", buttons
+            )
+            await client.deliver(message, idempotency_key=f"reminder:{channel}")
+    assert telegram.sent == [(70001, ["A reminder"])]
+    assert telegram.buttons == [
+        [("What is missing?", "/ask_status"), ("Stop the reminders", "/stop_reminders")]
+    ]
+    response = await bot.get(delivery.MESSAGES_PATH, params={"session_id": SESSION})
+    (message,) = (await response.json())["messages"]
+    assert message["buttons"] == [
+        {"title": "What is missing?", "payload": "/ask_status"},
+        {"title": "Stop the reminders", "payload": "/stop_reminders"},
+    ]
+
+
 async def test_telegram_off_is_503(outbox: Outbox) -> None:
     async with TestClient(TestServer(bot_app(None, outbox))) as client:
         response = await client.post(delivery.DELIVERIES_PATH, json=body(), headers=AUTH)
@@ -162,6 +192,9 @@ async def test_telegram_off_is_503(outbox: Outbox) -> None:
         ({"reference": "42"}, "reference"),
         ({"language": "english"}, "language"),
         ({"colour": "red"}, "colour"),
+        ({"buttons": [{"title": "Stop", "payload": "not a payload"}]}, "buttons.0.payload"),
+        ({"buttons": [{"title": "", "payload": "/stop_reminders"}]}, "buttons.0.title"),
+        ({"buttons": [{"title": "Go", "payload": "/greet"}] * 5}, "buttons"),
     ],
 )
 async def test_bad_deliveries_are_422_and_say_why(

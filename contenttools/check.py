@@ -192,7 +192,17 @@ class Checker:
                     )
                     self.report(path, leaf.start_mark.line + 1, what, todo)
                 found[key] = self.message(path, key, leaf)
+                self.check_key(path, key, leaf)
         return found
+
+    def check_key(self, path: Path, key: str, leaf: yaml.Node) -> None:
+        """Report a key that YAML reads as something else than a word (yes, no, on, 1…)."""
+        for part in key.split("."):
+            read = yaml.safe_load(part)
+            if not isinstance(read, str):
+                what = f"the key '{part}' of '{key}' reads as {read!r}, not as a word"
+                todo = f"choose another word, or write it in quotes: \"{part}\""
+                self.report(path, leaf.start_mark.line + 1, what, todo)
 
     def message(self, path: Path, key: str, leaf: yaml.Node) -> Text:
         """One message from its YAML node, reporting values that are not text."""

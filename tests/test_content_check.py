@@ -382,6 +382,15 @@ def test_a_message_written_twice(root: Path) -> None:
     ]
 
 
+def test_a_key_yaml_reads_as_a_yes_or_no(root: Path) -> None:
+    """Unquoted, `yes:` is the boolean true: the message could never be found by its key."""
+    edit(root / "en/messages.yml", "  why: Why", "  yes: Yes\n  why: Why")
+    assert found(root)[0] == (
+        "content/en/messages.yml:8: the key 'yes' of 'menu.yes' reads as True, not as a word — "
+        'choose another word, or write it in quotes: "yes"'
+    )
+
+
 NLU_EN = """\
 version: "3.1"
 nlu:

@@ -64,10 +64,9 @@ def test_staff_work_the_inbox_and_a_ticket_from_the_keyboard(
         assert reception_api.post("/api/v1/tickets", json=body).status_code == 201
     browser.get(f"{stack.url('reception')}/inbox?q=Shortcut+{marker}")
     wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#tickets tr")) == 3)
-    rows = [
-        row.get_attribute("data-reference")
-        for row in browser.find_elements(By.CSS_SELECTOR, "#tickets tr")
-    ]
+    rows = browser.execute_script(  # in one go: the list may redraw itself at any poll
+        "return Array.from(document.querySelectorAll('#tickets tr'), (r) => r.dataset.reference);"
+    )
 
     press(browser, "j")
     assert focused(browser) == rows[0]
@@ -80,6 +79,10 @@ def test_staff_work_the_inbox_and_a_ticket_from_the_keyboard(
     assert browser.execute_script(
         "return document.activeElement.closest('tr').matches(':focus-within');"
     )
+
+    for modifier in (Keys.ALT, Keys.CONTROL):  # a browser's or a system's keys, not ours
+        ActionChains(browser).key_down(modifier).send_keys("j").key_up(modifier).perform()
+        assert focused(browser) == rows[1]
 
     press(browser, "?")
     wait.until(shortcuts_shown)
@@ -107,7 +110,8 @@ def test_staff_work_the_inbox_and_a_ticket_from_the_keyboard(
     wait.until(lambda b: urlparse(b.current_url).path == f"/inbox/tickets/{rows[0]}")
     assert browser.find_element(By.ID, "ticket-assignee").text == "Nobody yet"
     press(browser, "a")
-    wait.until(lambda b: b.find_element(By.ID, "ticket-assignee").text == EMAIL)
+    wait.until(lambda b: "done=assigned" in b.current_url)
+    assert browser.find_element(By.ID, "ticket-assignee").text == EMAIL
     assert browser.find_element(By.ID, "notice").text == "The ticket is assigned to you."
 
     press(browser, "n")

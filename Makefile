@@ -69,6 +69,7 @@ format: setup ## Format the code
 
 test: setup lint content-check validate train conversations ## Set everything up and run the whole test suite
 	@scripts/ensure-chromium
+	@scripts/ensure-axe
 	$(VENV)/bin/python -m pytest
 
 soak: setup train ## 50 patients at once, and 20 through a reception outage and a bot crash
@@ -82,6 +83,7 @@ bench-featurizer: train ## Measure what the E5 featurizer adds to a turn, agains
 
 flake-hunt: train ## Run the end-to-end and outbox tests RUNS times (20) with every core kept busy
 	@scripts/ensure-chromium
+	@scripts/ensure-axe
 	scripts/hunt-flakes $(or $(RUNS),20)
 
 clean: ## Remove generated files (models, databases, caches); keeps the environments

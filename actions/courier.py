@@ -1,7 +1,7 @@
 """Everything the action server hands to someone else is written to its outbox first.
 
-Requests and erasures go to reception (queue `reception`, one lane per conversation, so that
-an erasure always follows the requests the patient sent before it). Once a request saved
+Requests, answers about reminders and erasures go to reception (queue `reception`, one lane per
+conversation, so that each follows the requests the patient sent before it). Once a request saved
 while reception was unreachable arrives, the patient is told so through the bot (queue
 `patient_notices`). An action waits a few seconds for the first attempt: the patient then
 hears the outcome at once, or that the request is saved and will follow.
@@ -94,6 +94,11 @@ class Courier:
         payload = {"kind": "erasure", "channel": channel, "address": address}
         return await self._wait(await self.outbox.put(RECEPTION_QUEUE, sender_id, payload))
 
+    async def follow_up(self, sender_id: str, channel: str, address: str, state: str) -> Handed:
+        """Save the patient's answer about reminders, then wait briefly for reception."""
+        payload = {"kind": "follow_up", "channel": channel, "address": address, "state": state}
+        return await self._wait(await self.outbox.put(RECEPTION_QUEUE, sender_id, payload))
+
     async def tickets_on_their_way(self, sender_id: str) -> int:
         """How many of the conversation's tickets are saved but not at reception yet."""
         pending = await self.outbox.pending(RECEPTION_QUEUE, sender_id)
@@ -121,7 +126,7 @@ class Courier:
         return True
 
     async def _to_reception(self, job: Job) -> Done:
-        """Deliver one ticket or erasure to reception."""
+        """Deliver one ticket, answer about reminders or erasure to reception."""
         kind = job.payload["kind"]
         try:
             if kind == "ticket":
@@ -129,6 +134,11 @@ class Courier:
                     job.payload["ticket"], job.payload["key"]
                 )
                 result: dict[str, Any] = {"reference": str(created["reference"])}
+            elif kind == "follow_up":
+                changed = await self.reception.set_follow_up(
+                    job.payload["channel"], job.payload["address"], job.payload["state"]
+                )
+                result = {"changed": len(changed)}
             else:
                 erased = await self.reception.erase_conversation(
                     job.payload["channel"], job.payload["address"]

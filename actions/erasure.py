@@ -15,6 +15,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import reminders
 from actions.request_form import FORM
 from actions.services import button, courier, payload, say
 from conversation_id import ConversationId
@@ -60,9 +61,12 @@ class ActionWithdrawConsent(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        """Record the withdrawal; offer to erase the conversation and any request sent."""
+        """Record the withdrawal, stop any reminders; offer to erase what was sent."""
+        if tracker.get_slot(reminders.SLOT) == reminders.WANTED:
+            await reminders.tell_reception(tracker, reminders.STOPPED)
         say(dispatcher, tracker, "consent_withdrawn", buttons=erasure_buttons(tracker))
         return [
+            SlotSet(reminders.SLOT, None),
             SlotSet("requested_slot", None),
             SlotSet("consent", "declined"),
             *(SlotSet(slot, None) for slot in FORM.slots),

@@ -13,6 +13,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import reminders
 from actions.reception_client import ReceptionUnavailable
 from actions.request_form import FORM, ticket_answers
 from actions.services import content, courier, language_of, reception, say, taxonomy, text
@@ -140,12 +141,17 @@ class ActionHandoff(Action):
                 reference=handed.reference,
                 department=department,
             )
+        events: list[EventType] = [
+            SlotSet("ticket_reference", handed.reference),
+            SlotSet("handed_over", True),
+        ]
         items = checklist(tracker, ticket["records"])
-        if items:
-            say(dispatcher, tracker, "handoff_checklist", items=Markdown(items))
-        else:
+        if not items:
             say(dispatcher, tracker, "handoff_all_records")
-        return [SlotSet("ticket_reference", handed.reference), SlotSet("handed_over", True)]
+            return events
+        say(dispatcher, tracker, "handoff_checklist", items=Markdown(items))
+        say(dispatcher, tracker, "follow_up_offer", buttons=reminders.offer_buttons(tracker))
+        return [*events, SlotSet(reminders.SLOT, reminders.OFFERED)]
 
 
 class ActionRequestCallback(Action):
@@ -208,4 +214,17 @@ class ActionRequestStatus(Action):
         latest = own[0]
         status = Markdown(text(tracker, f"statuses.{latest['status']}"))
         say(dispatcher, tracker, "status_report", reference=latest["reference"], status=status)
+        if latest.get("closed_at") or latest.get("kind") != "request":  # nothing more to send
+            return []
+        items = checklist(tracker, latest.get("records") or {})
+        if items:
+            say(
+                dispatcher,
+                tracker,
+                "missing_records_list",
+                reference=latest["reference"],
+                items=Markdown(items),
+            )
+        else:
+            say(dispatcher, tracker, "missing_records_none", reference=latest["reference"])
         return []

@@ -88,6 +88,12 @@ class ReceptionClient:
         answer = await self._request("POST", "/api/v1/erasures", body=body)
         return [str(reference) for reference in answer.get("erased") or []]
 
+    async def set_follow_up(self, channel: str, address: str, state: str) -> list[str]:
+        """Record whether the conversation's patient wants reminders; return the tickets changed."""
+        body = {"channel": channel, "channel_address": address, "follow_up": state}
+        answer = await self._request("POST", "/api/v1/follow-ups", body=body)
+        return [str(reference) for reference in answer.get("changed") or []]
+
     async def report_gap(self, text: str, language: str, intent: str) -> bool:
         """Report a question the assistant did not understand, without who asked it.
 

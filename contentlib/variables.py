@@ -45,6 +45,12 @@ MESSAGE_VARIABLES: MappingProxyType[str, dict[str, object]] = MappingProxyType(
             "status": Markdown("reception is working on it."),
         },
         "staff_message": {"reference": "SO-2026-00042"},
+        "follow_up_reminder": {"reference": "SO-2026-00042"},
+        "missing_records_list": {
+            "reference": "SO-2026-00042",
+            "items": Markdown("- Imaging and its reports\n- Blood test results"),
+        },
+        "missing_records_none": {"reference": "SO-2026-00042"},
         # Reception's canned replies (replies.<code>.text), filled in from the ticket.
         "replies": {
             "name": "Marie Dupont",

@@ -1,6 +1,7 @@
 """Command line: `python -m reception [serve]` runs the service, `migrate` upgrades the database,
-`purge` erases the personal data of tickets past their retention period (for cron), and
-`create-user` creates a staff account (the first admin, for instance).
+`purge` erases the personal data of tickets past their retention period (for cron), `remind`
+sends the patients' reminders that are due (as if it were `--as-of`, for operators and tests),
+and `create-user` creates a staff account (the first admin, for instance).
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ import asyncio
 import getpass
 import logging
 import sys
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
+import aiohttp
 from aiohttp import web
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.engine import make_url
@@ -20,7 +24,9 @@ from contentlib import ContentStore
 from . import accounts, wording
 from .access_log import PathOnlyAccessLogger
 from .app import create_app
+from .bot_client import BotClient
 from .db import create_engine, create_sessionmaker
+from .follow_ups import FollowUpPeriodUnknown, remind_once
 from .migrate import upgrade_all
 from .models import StaffRole
 from .passwords import WeakPassword, check_strength
@@ -47,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
             return migrate()
         if args.command == "purge":
             return purge()
+        if args.command == "remind":
+            return remind(args.as_of)
         if args.command == "create-user":
             return create_user(args)
         return serve()
@@ -54,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         SettingsError,
         UsageError,
         RetentionPeriodUnknown,
+        FollowUpPeriodUnknown,
         WeakPassword,
         accounts.AccountExists,
     ) as exc:
@@ -69,6 +78,14 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="upgrade the database to the latest revision")
     commands.add_parser(
         "purge", help="erase the personal data of tickets past their retention period, once"
+    )
+    remind = commands.add_parser(
+        "remind", help="send the reminders of missing records that are due, once"
+    )
+    remind.add_argument(
+        "--as-of",
+        default=None,
+        help="run as if it were then, e.g. 2027-01-15T10:00 (business calendar's zone)",
     )
     create = commands.add_parser("create-user", help="create a staff account")
     create.add_argument("--email", required=True, help="the account's e-mail, used to log in")
@@ -119,6 +136,27 @@ def purge() -> int:
     purged = asyncio.run(_purge(settings))
     print(wording.text("cli_purged", count=purged))
     return 0
+
+
+def remind(as_of: str | None) -> int:
+    """Run one pass of the patients' reminders and print how many went out."""
+    settings = Settings.from_env()
+    moment = None if as_of is None else _moment(as_of, settings.follow_ups.calendar.zone)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    reminded = asyncio.run(_remind(settings, moment))
+    print(wording.text("cli_reminded", count=reminded))
+    return 0
+
+
+def _moment(raw: str, zone: str) -> datetime:
+    """Read --as-of: an ISO 8601 date and time, in the calendar's zone unless it has an offset."""
+    try:
+        moment = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise UsageError("cli_bad_moment", zone=zone, value=raw) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(zone))
+    return moment.astimezone(UTC)
 
 
 def create_user(args: argparse.Namespace) -> int:
@@ -176,6 +214,24 @@ async def _purge(settings: PurgeSettings) -> int:
     finally:
         await engine.dispose()
     return len(purged)
+
+
+async def _remind(settings: Settings, as_of: datetime | None) -> int:
+    """Open the database, upgrade it, send the reminders due, and close it."""
+    store = ContentStore(settings.content_dir)
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade_all(engine)
+        async with aiohttp.ClientSession() as session:
+            bot = BotClient(
+                settings.bot_url, settings.api_token, session, settings.bot_timeout_seconds
+            )
+            reminded = await remind_once(
+                create_sessionmaker(engine), bot, store, settings.follow_ups, as_of
+            )
+    finally:
+        await engine.dispose()
+    return len(reminded)
 
 
 async def _upgrade_to_head(url: str) -> None:

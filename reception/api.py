@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 from pydantic import BaseModel, ValidationError
 
-from . import erasure, gaps, queries, wording
+from . import erasure, follow_ups, gaps, queries, wording
 from .appkeys import SESSIONMAKER_KEY, SETTINGS_KEY, STAFF_MESSAGES_KEY
 from .bot_client import DeliveryFailed
 from .models import IDEMPOTENCY_KEY_LENGTH, Ticket, utcnow
@@ -21,6 +21,8 @@ from .schemas import (
     ErasureCreate,
     ErasureOut,
     EventOut,
+    FollowUpChanged,
+    FollowUpCreate,
     GapCreate,
     GapOut,
     History,
@@ -196,6 +198,17 @@ async def erase_conversation(request: web.Request) -> web.Response:
     async with request.app[SESSIONMAKER_KEY]() as session:
         erased = await erasure.erase_conversation(session, data.channel, data.channel_address)
     return _json(ErasureOut(erased=erased))
+
+
+@routes.post("/api/v1/follow-ups")
+async def change_follow_ups(request: web.Request) -> web.Response:
+    """Record whether a conversation's patient wants reminders of missing records, or stops them."""
+    data = _validate(FollowUpCreate, await _read_json_object(request), code="validation_error")
+    async with request.app[SESSIONMAKER_KEY]() as session:
+        changed = await follow_ups.set_follow_up(
+            session, data.channel, data.channel_address, data.follow_up
+        )
+    return _json(FollowUpChanged(changed=changed))
 
 
 @routes.get("/api/v1/openapi.json")

@@ -20,9 +20,9 @@ from .appkeys import (
     BOT_KEY,
     CONTENT_KEY,
     ENGINE_KEY,
+    HOUSEKEEPING_KEY,
     LOGIN_LIMITER_KEY,
     RASA_KEY,
-    RETENTION_KEY,
     SESSIONMAKER_KEY,
     SETTINGS_KEY,
     STAFF_MESSAGES_KEY,
@@ -31,18 +31,20 @@ from .appkeys import (
 from .bot_client import BotClient
 from .content import ContentDesk
 from .db import create_engine, create_sessionmaker
+from .follow_ups import remind_once
+from .housekeeping import Pass, keep_running
 from .login_limits import LoginLimiter
 from .migrate import upgrade_all
 from .pages import page_errors_middleware, security_headers_middleware, template_environment
 from .rasa_client import RasaClient
-from .retention import keep_purging
+from .retention import purge_once
 from .settings import Settings
 from .staff_messages import StaffMessages
 
 __all__ = ["ENGINE_KEY", "SETTINGS_KEY", "create_app"]
 
 STATIC = Path(__file__).parent / "static"
-RETENTION_STOP_SECONDS = 10.0
+HOUSEKEEPING_STOP_SECONDS = 10.0
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -65,7 +67,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(content_views.routes)
     app.router.add_static("/static/", STATIC, name="static")
     app.cleanup_ctx.extend(
-        [database_ctx, http_ctx, staff_messages_ctx, login_limits_ctx, retention_ctx]
+        [database_ctx, http_ctx, staff_messages_ctx, login_limits_ctx, housekeeping_ctx]
     )
     return app
 
@@ -130,28 +132,31 @@ async def login_limits_ctx(app: web.Application) -> AsyncIterator[None]:
         await limiter.close()
 
 
-async def retention_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Purge tickets past their retention period now and every interval, in the background.
+async def housekeeping_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Purge tickets past their retention period and remind patients, now and every interval.
 
-    The job reads the privacy notice's period through a store of its own, so that its passes
-    never change when the editors' pages see an edited file.
+    The job reads the privacy notice's period and the legal delay through a store of its own,
+    so that its passes never change when the editors' pages see an edited file.
     """
     settings = app[SETTINGS_KEY]
+    store = ContentStore(settings.content_dir)
+    sessionmaker = app[SESSIONMAKER_KEY]
+    passes = [
+        Pass("retention", lambda: purge_once(sessionmaker, settings.retention_days, store)),
+        Pass(
+            "follow-ups",
+            lambda: remind_once(sessionmaker, app[BOT_KEY], store, settings.follow_ups),
+        ),
+    ]
     stop = asyncio.Event()
     task = asyncio.create_task(
-        keep_purging(
-            app[SESSIONMAKER_KEY],
-            settings.retention_days,
-            ContentStore(settings.content_dir),
-            settings.retention_interval_seconds,
-            stop,
-        ),
-        name="reception-retention",
+        keep_running(passes, settings.retention_interval_seconds, stop),
+        name="reception-housekeeping",
     )
-    app[RETENTION_KEY] = task
+    app[HOUSEKEEPING_KEY] = task
     try:
         yield
     finally:
         stop.set()  # a pass under way runs to its end, unless it takes too long
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(task, RETENTION_STOP_SECONDS)
+            await asyncio.wait_for(task, HOUSEKEEPING_STOP_SECONDS)

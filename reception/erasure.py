@@ -44,6 +44,8 @@ EVENTS_WITH_KEPT_VALUES = frozenset(
         TicketAction.STATUS_CHANGED.value,
         TicketAction.ASSIGNEE_CHANGED.value,
         TicketAction.REMINDER_SET.value,
+        TicketAction.FOLLOW_UP_CHANGED.value,
+        TicketAction.FOLLOW_UP_SENT.value,
         TicketAction.ERASED.value,
         TicketAction.PURGED.value,
     }

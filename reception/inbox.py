@@ -327,6 +327,7 @@ async def _ticket_page(
         message_draft=chosen.text if chosen and not message else message,
         translation=chosen.translation if chosen and not message else None,
         reminders=planned,
+        flag=_flag(ticket),
         reminder_length=REMINDER_LENGTH,
         replies=replies,
         replies_data={each.code: asdict(each) for each in replies},
@@ -359,7 +360,15 @@ def _row(ticket: Ticket, levels: ServiceLevels) -> dict[str, Any]:
         "channel": label(ticket.channel),
         "assignee": ticket.assignee.email if ticket.assignee else "—",
         "missing_records": sum(state in MISSING_RECORDS for state in ticket.records.values()),
+        "flag": _flag(ticket),
     }
+
+
+def _flag(ticket: Ticket) -> str:
+    """What staff must not miss on an open ticket: the patient's reminders ran out."""
+    if ticket.follow_up_flagged_at is None or ticket.status not in OPEN_STATUSES:
+        return ""
+    return wording.text("inbox_follow_up_flag")
 
 
 DUE_RUNNING = ("running", "inbox_due_running")

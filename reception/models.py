@@ -107,6 +107,14 @@ class RecordState(StrEnum):
 MISSING_RECORDS = frozenset({RecordState.NOT_YET.value, RecordState.UNKNOWN.value})
 
 
+class FollowUp(StrEnum):
+    """Whether the patient wants reminders while records are missing (absent: never asked)."""
+
+    WANTED = "wanted"
+    DECLINED = "declined"  # said no when asked at the handoff
+    STOPPED = "stopped"  # said stop, or withdrew consent
+
+
 class Sender(StrEnum):
     """Who wrote a line of the transcript."""
 
@@ -170,6 +178,8 @@ class TicketAction(StrEnum):
     NOTE_ADDED = "note_added"
     MESSAGE_SENT = "message_sent"
     REMINDER_SET = "reminder_set"  # a member of staff asked to be reminded of the ticket
+    FOLLOW_UP_CHANGED = "follow_up_changed"  # the patient asked for reminders, or stopped them
+    FOLLOW_UP_SENT = "follow_up_sent"  # the patient was reminded of missing records (1, 2…)
     ERASED = "erased"  # personal data anonymised at the patient's request
     PURGED = "purged"  # personal data anonymised once the retention period ended
 
@@ -300,6 +310,11 @@ class Ticket(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     pauses: Mapped[list[list[str | None]]] = mapped_column(JSONDocument, default=list)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Reminders to the patient while records are missing (see follow_ups.py): whether they
+    # want them, how many went out, and when the last one went without the records coming.
+    follow_up: Mapped[str | None] = mapped_column(String(LABEL_LENGTH))
+    follow_ups_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    follow_up_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     assignee_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_users.id", ondelete="SET NULL"), index=True
     )

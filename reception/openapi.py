@@ -15,6 +15,8 @@ from .schemas import (
     ErasureCreate,
     ErasureOut,
     ErrorResponse,
+    FollowUpChanged,
+    FollowUpCreate,
     GapCreate,
     GapOut,
     History,
@@ -173,6 +175,22 @@ OPERATIONS = (
             "with one 'erased' event. An open ticket is cancelled. Erasing again is harmless."
         ),
         tags=("privacy",),
+    ),
+    Operation(
+        "post",
+        "/api/v1/follow-ups",
+        "changeFollowUps",
+        "Record a patient's answer about reminders of missing records, or stop them",
+        {200: ("The open requests of the conversation whose answer changed.", FollowUpChanged)},
+        body=FollowUpCreate,
+        errors=BODY_ERRORS,
+        description=(
+            "Applies to the conversation's requests that still wait for records. wanted starts "
+            "the reminders (the first one the legal delay after the handoff, in business hours, "
+            "at most RECEPTION_FOLLOW_UPS); declined and stopped end them. Stopping a ticket "
+            "that never had them changes nothing."
+        ),
+        tags=("follow-ups",),
     ),
 )
 

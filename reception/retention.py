@@ -7,8 +7,6 @@ content store each pass, so the notice and the practice cannot drift apart.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 from typing import Any
@@ -67,30 +65,3 @@ async def purge_once(
     if purged:
         logger.info("retention: tickets purged: %d", len(purged))
     return purged
-
-
-async def keep_purging(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    configured: int | None,
-    store: ContentStore,
-    interval_seconds: float,
-    stop: asyncio.Event,
-) -> None:
-    """Run a pass now and every interval until stopped; a failed pass is logged, the next runs."""
-    while not stop.is_set():
-        try:
-            await purge_once(sessionmaker, configured, store)
-        except Exception as error:
-            _log_failure(error)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), interval_seconds)
-
-
-def _log_failure(error: Exception) -> None:
-    """Log a failed pass by the kind of error only: its text may quote patient data."""
-    if isinstance(error, RetentionPeriodUnknown):
-        logger.error("retention: %s", error)
-        return
-    logger.error(
-        "retention: the pass failed (%s); the next one runs in its time", type(error).__name__
-    )

@@ -32,6 +32,7 @@ from .models import (
     TEXT_LENGTH,
     ActorType,
     Delivery,
+    FollowUp,
     GapIntent,
     RecordState,
     Residence,
@@ -331,6 +332,32 @@ class ErasureCreate(InputModel):
     channel_address: ChannelAddress
 
 
+class FollowUpCreate(InputModel):
+    """The body of POST /api/v1/follow-ups: a conversation's answer about reminders."""
+
+    channel: Channel
+    channel_address: ChannelAddress
+    follow_up: FollowUp = Field(
+        description="wanted (yes at the handoff), declined (no at the handoff) or stopped."
+    )
+
+
+class FollowUpChanged(BaseModel):
+    """The open requests of the conversation whose answer changed."""
+
+    changed: list[str] = Field(description="The references of the tickets changed.")
+
+
+class FollowUpOut(BaseModel):
+    """Reminders to the patient while records are missing."""
+
+    state: FollowUp | None = Field(description="The patient's answer; null if never asked.")
+    sent: int = Field(description="How many reminders reached the bot.")
+    flagged_at: datetime | None = Field(
+        description="When the last reminder went, or could not go, with records still missing."
+    )
+
+
 class ErasureOut(BaseModel):
     """The tickets whose personal data was erased (none, if the conversation had none)."""
 
@@ -435,6 +462,7 @@ class TicketOut(BaseModel):
     service_levels: list[ServiceLevelOut] = Field(
         description="The service-level clocks, counted in business hours."
     )
+    follow_up: FollowUpOut
 
     @classmethod
     def from_ticket(cls, ticket: Ticket, clocks: list[Clock]) -> Self:
@@ -465,6 +493,11 @@ class TicketOut(BaseModel):
             closed_at=ticket.closed_at,
             erased_at=ticket.erased_at,
             service_levels=[ServiceLevelOut.from_clock(clock) for clock in clocks],
+            follow_up=FollowUpOut(
+                state=None if ticket.follow_up is None else FollowUp(ticket.follow_up),
+                sent=ticket.follow_ups_sent,
+                flagged_at=ticket.follow_up_flagged_at,
+            ),
         )
 
 

@@ -85,6 +85,11 @@ class BusinessCalendar:
         """Tell whether a day is a weekday that is not a public holiday."""
         return day.weekday() < 5 and day not in self._holidays
 
+    def is_open(self, moment: datetime) -> bool:
+        """Tell whether a moment falls within the business hours of a working day."""
+        local = moment.astimezone(ZoneInfo(self.zone))
+        return self.is_working_day(local.date()) and self.opens <= local.time() < self.closes
+
     def seconds_between(self, start: datetime, end: datetime) -> float:
         """Count the business seconds from start to end (0 when end is not after start)."""
         total = 0.0

@@ -14,6 +14,7 @@ from pathlib import Path
 import envreader as read
 from sqlengine import normalise_url as normalise_database_url
 
+from .follow_ups import FollowUpPolicy
 from .service_levels import BusinessCalendar, ServiceLevels
 from .wording import CodedError
 
@@ -75,6 +76,7 @@ class Settings:
     login_attempts_per_address: int = 20
     login_window_seconds: int = 900
     service_levels: ServiceLevels = field(default_factory=ServiceLevels)
+    follow_ups: FollowUpPolicy = field(default_factory=FollowUpPolicy)
 
     def __post_init__(self) -> None:
         """Refuse values that cannot work, whoever built the settings."""
@@ -129,7 +131,8 @@ class Settings:
                 login_window_seconds=read.whole_number(
                     env, "RECEPTION_LOGIN_WINDOW_SECONDS", cls.login_window_seconds
                 ),
-                service_levels=service_levels_from_env(env),
+                service_levels=(levels := service_levels_from_env(env)),
+                follow_ups=follow_ups_from_env(env, levels.calendar),
             )
 
 
@@ -187,6 +190,18 @@ def service_levels_from_env(env: Mapping[str, str]) -> ServiceLevels:
             records_decision_days=read.whole_number(
                 env, "RECEPTION_RECORDS_DECISION_DAYS", ServiceLevels.records_decision_days
             ),
+            calendar=calendar,
+        )
+
+
+def follow_ups_from_env(env: Mapping[str, str], calendar: BusinessCalendar) -> FollowUpPolicy:
+    """Read how often and how many times patients are reminded of missing records."""
+    with _in_reception_words():
+        return FollowUpPolicy(
+            every_days=read.days(
+                env, "RECEPTION_FOLLOW_UP_DAYS", FollowUpPolicy.every_days, maximum=365
+            ),
+            most=read.whole_number(env, "RECEPTION_FOLLOW_UPS", FollowUpPolicy.most),
             calendar=calendar,
         )
 

@@ -37,7 +37,10 @@ def calls_with_variables() -> tuple[dict[str, set[str]], set[str]]:
     spread: set[str] = set()
     # Reception renders the content's messages in one module; its own words are wording codes.
     sources = [*Path(ROOT, "actions").rglob("*.py"), *Path(ROOT, "bot").rglob("*.py")]
-    for path in [*sources, Path(ROOT, "reception", "replies.py")]:
+    for path in [
+        *sources,
+        *(Path(ROOT, "reception", name) for name in ("replies.py", "follow_ups.py")),
+    ]:
         for node in ast.walk(ast.parse(path.read_text())):
             key = _key_of(node)
             if key is None or not isinstance(node, ast.Call):

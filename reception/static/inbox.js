@@ -43,6 +43,12 @@
         badge.className = "badge status-" + row.status;
         badge.textContent = row.status_label;
         cell.appendChild(badge);
+        if (row.flag) {
+          const flag = document.createElement("span");
+          flag.className = "badge flag";
+          flag.textContent = row.flag;
+          cell.append(" ", flag);
+        }
       } else {
         cell.textContent = String(row[column]);
       }

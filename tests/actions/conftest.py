@@ -78,7 +78,22 @@ class FakeReception:
     gaps: list[dict[str, Any]] = field(default_factory=list)
     erasures: list[dict[str, Any]] = field(default_factory=list)
     notices: list[dict[str, Any]] = field(default_factory=list)
+    follow_ups: list[dict[str, Any]] = field(default_factory=list)
     arrivals: list[str] = field(default_factory=list)
+
+    async def follow_up(self, request: web.Request) -> web.Response:
+        """Record a patient's answer about reminders, as reception's endpoint would."""
+        body = await request.json()
+        if self.status != 201:
+            return web.json_response({"error": {"code": "boom"}}, status=self.status)
+        self.follow_ups.append(body)
+        self.arrivals.append("follow_up")
+        changed = [
+            t["reference"]
+            for t in self.tickets.values()
+            if (t["channel"], t["channel_address"]) == (body["channel"], body["channel_address"])
+        ]
+        return web.json_response({"changed": changed})
 
     async def erase(self, request: web.Request) -> web.Response:
         """Record an erasure, as reception's erasure endpoint would receive it."""
@@ -138,6 +153,7 @@ async def reception(
     app.router.add_get("/api/v1/tickets", fake.list)
     app.router.add_post("/api/v1/gaps", fake.report_gap)
     app.router.add_post("/api/v1/erasures", fake.erase)
+    app.router.add_post("/api/v1/follow-ups", fake.follow_up)
     app.router.add_post(DELIVERIES_PATH, fake.deliver)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()

@@ -52,7 +52,11 @@ async def test_handoff_sends_every_answer_and_confirms_with_the_checklist(
     """Reception gets the answers and transcript; the patient the reference and checklist."""
     dispatcher = CollectingDispatcher()
     result = await ActionHandoff().run(dispatcher, tracker(SLOTS, events(100.0)), {})
-    assert result == [SlotSet("ticket_reference", "SO-2026-00001"), SlotSet("handed_over", True)]
+    assert result == [
+        SlotSet("ticket_reference", "SO-2026-00001"),
+        SlotSet("handed_over", True),
+        SlotSet("reminders", "offered"),
+    ]
     [request] = reception.requests
     body = request["body"]
     assert body["kind"] == "request"
@@ -120,7 +124,11 @@ async def test_reception_down_saves_the_request_and_it_arrives_later_once(
     reception.status = 503
     dispatcher = CollectingDispatcher()
     result = await ActionHandoff().run(dispatcher, tracker(SLOTS, events(100.0)), {})
-    assert result == [SlotSet("ticket_reference", None), SlotSet("handed_over", True)]
+    assert result == [
+        SlotSet("ticket_reference", None),
+        SlotSet("handed_over", True),
+        SlotSet("reminders", "offered"),  # the answer will follow the request, in order
+    ]
     texts = [m["text"] for m in dispatcher.messages]
     assert texts[0] == content.text("handoff_saved", "en")
     assert content.text("records.imaging.name", "en") in texts[1]

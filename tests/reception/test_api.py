@@ -101,7 +101,9 @@ async def test_ticket_json_has_the_documented_shape(
         "closed_at",
         "erased_at",
         "service_levels",
+        "follow_up",
     ]
+    assert ticket["follow_up"] == {"state": None, "sent": 0, "flagged_at": None}
     assert (ticket["closed_at"], ticket["erased_at"]) == (None, None)
     assert list(ticket["contact"]) == ["name", "phone", "email", "preferred_time"]
     created_at = datetime.fromisoformat(ticket["created_at"])

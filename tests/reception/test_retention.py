@@ -15,7 +15,7 @@ from sqlalchemy import update
 
 from contentlib import ContentStore
 from reception import erasure
-from reception.appkeys import RETENTION_KEY, SESSIONMAKER_KEY
+from reception.appkeys import HOUSEKEEPING_KEY, SESSIONMAKER_KEY
 from reception.models import Ticket, utcnow
 from reception.retention import RetentionPeriodUnknown, purge_once, retention_days
 from reception.settings import DEFAULT_CONTENT_DIR, Settings
@@ -171,7 +171,7 @@ async def test_the_job_runs_again_every_interval_and_stops_with_the_app(
             return (await get(client, auth_headers, reference))["erased_at"] is not None
 
         await until(purged)
-        task = client.app[RETENTION_KEY]
+        task = client.app[HOUSEKEEPING_KEY]
         assert not task.done()
     assert task.done() and not task.cancelled()
 

@@ -13,8 +13,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+import yaml
 
 from contentlib import ContentStore
+from harness.stack import ROOT
 from reception import follow_ups
 from reception.appkeys import BOT_KEY, SESSIONMAKER_KEY
 from reception.settings import Settings
@@ -306,3 +308,10 @@ async def test_the_command_line_runs_one_pass_as_of_a_moment(
     code, _, err = await remind("--as-of", "next tuesday")
     assert code == 2
     assert "--as-of must be a date and time such as 2027-01-15T10:00" in err
+
+
+def test_the_reminder_s_buttons_name_intents_of_the_domain() -> None:
+    """Reception spells the buttons' payloads; the assistant must know them as intents."""
+    domain = yaml.safe_load((ROOT / "data" / "domain" / "intents.yml").read_text())
+    for payload in (follow_ups.SHOW_MISSING_PAYLOAD, follow_ups.STOP_PAYLOAD):
+        assert payload.removeprefix("/") in domain["intents"]

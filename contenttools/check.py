@@ -201,7 +201,7 @@ class Checker:
             read = yaml.safe_load(part)
             if not isinstance(read, str):
                 what = f"the key '{part}' of '{key}' reads as {read!r}, not as a word"
-                todo = f"choose another word, or write it in quotes: \"{part}\""
+                todo = f'choose another word, or write it in quotes: "{part}"'
                 self.report(path, leaf.start_mark.line + 1, what, todo)
 
     def message(self, path: Path, key: str, leaf: yaml.Node) -> Text:

@@ -14,7 +14,7 @@ from contentlib import ContentStore
 from outbox import Outbox
 from rasa_api import RasaApi
 
-from . import accounts_views, content_views, inbox, queries, staff_auth
+from . import accounts_views, content_views, inbox, queries, reports_views, staff_auth
 from .api import bearer_auth_middleware, error_middleware, routes
 from .appkeys import (
     BOT_KEY,
@@ -65,6 +65,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(inbox.routes)
     app.add_routes(accounts_views.routes)
     app.add_routes(content_views.routes)
+    app.add_routes(reports_views.routes)
     app.router.add_static("/static/", STATIC, name="static")
     app.cleanup_ctx.extend(
         [database_ctx, http_ctx, staff_messages_ctx, login_limits_ctx, housekeeping_ctx]

@@ -151,7 +151,7 @@ class ServiceLevels:
 
     def clocks(self, ticket: Ticket, now: datetime) -> list[Clock]:
         """Return both clocks of a ticket, as they stand at `now`."""
-        pauses = _pauses(ticket.pauses)
+        pauses = read_pauses(ticket.pauses)
         return [
             self._clock(
                 Target.FIRST_CONTACT, ticket.created_at, ticket.first_contact_at, pauses, now
@@ -225,7 +225,9 @@ def note_contact(ticket: Ticket, at: datetime) -> None:
         ticket.first_contact_at = at
 
 
-def _pauses(stored: Sequence[Sequence[str | None]]) -> list[tuple[datetime, datetime | None]]:
+def read_pauses(
+    stored: Sequence[Sequence[str | None]],
+) -> list[tuple[datetime, datetime | None]]:
     """Read the stored waits: [from, until] in ISO 8601, `until` null while it lasts."""
     return [
         (

@@ -69,7 +69,7 @@ async def routes(client: Client, auth_headers: dict[str, str]) -> list[Route]:
     """Every route, pointed at a ticket and an account that exist."""
     reference = (await create_ticket(client, auth_headers))["reference"]
     user_id = await add_staff(client, "admin@example.org", StaffRole.ADMIN)
-    values = {"reference": reference, "user_id": str(user_id), "reminder": "1"}
+    values = {"reference": reference, "user_id": str(user_id), "reminder": "1", "chart": "funnel"}
     found = registered_routes(client.app, values)
     assert {"/api/v1/erasures", "/inbox", "/accounts", "/content", "/logout"} <= {
         route.path for route in found

@@ -9,8 +9,8 @@ hears the outcome at once, or that the request is saved and will follow.
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -18,7 +18,7 @@ from actions.bot_client import BotClient, BotRefused, BotUnavailable
 from actions.reception_client import ReceptionClient, ReceptionRefused, ReceptionUnavailable
 from contentlib import ContentStore
 from deliveries import PatientMessage
-from outbox import Done, GiveUp, Job, NewJob, Outbox, Purger, RetryLater, Worker
+from outbox import Done, GiveUp, Job, NewJob, Outbox, Purger, RetryLater, Waiters, Worker
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class Courier:
         self.reception_worker = Worker(outbox, RECEPTION_QUEUE, self._to_reception)
         self.notices_worker = Worker(outbox, NOTICES_QUEUE, self._to_patient)
         self.purger = Purger(outbox, keep_seconds)
-        self._waiting: dict[int, asyncio.Future[Handed]] = {}
+        self._waiters: Waiters[Handed] = Waiters()
 
     async def start(self) -> None:
         """Start delivering, beginning with what was left when the server last stopped."""
@@ -82,48 +82,38 @@ class Courier:
     ) -> Handed:
         """Save a ticket, then wait briefly for reception to take it (same key: same job)."""
         payload = {"kind": "ticket", "ticket": ticket, "key": idempotency_key, "language": language}
-        job = await self.outbox.put(
-            RECEPTION_QUEUE, sender_id, payload, key=f"ticket:{idempotency_key}"
-        )
-        if job.done:
-            return Handed("refused" if "refused" in (job.result or {}) else "delivered", job.result)
-        return await self._wait(job)
+        return await self._put_and_wait(sender_id, payload, f"ticket:{idempotency_key}")
 
     async def erase(self, sender_id: str, channel: str, address: str) -> Handed:
         """Save an erasure of the conversation's tickets, then wait briefly for reception."""
         payload = {"kind": "erasure", "channel": channel, "address": address}
-        return await self._wait(await self.outbox.put(RECEPTION_QUEUE, sender_id, payload))
+        return await self._put_and_wait(sender_id, payload, f"erasure:{uuid.uuid4().hex}")
 
     async def follow_up(self, sender_id: str, channel: str, address: str, state: str) -> Handed:
         """Save the patient's answer about reminders, then wait briefly for reception."""
         payload = {"kind": "follow_up", "channel": channel, "address": address, "state": state}
-        return await self._wait(await self.outbox.put(RECEPTION_QUEUE, sender_id, payload))
+        return await self._put_and_wait(sender_id, payload, f"follow_up:{uuid.uuid4().hex}")
 
     async def tickets_on_their_way(self, sender_id: str) -> int:
         """How many of the conversation's tickets are saved but not at reception yet."""
         pending = await self.outbox.pending(RECEPTION_QUEUE, sender_id)
         return sum(1 for job in pending if job.payload.get("kind") == "ticket")
 
-    async def _wait(self, job: Job) -> Handed:
-        """Wait for the first attempt at a job, or say it is saved when that takes too long."""
-        waiter = asyncio.get_running_loop().create_future()
-        self._waiting[job.id] = waiter
-        self.reception_worker.wake()
-        try:
-            return await asyncio.wait_for(asyncio.shield(waiter), self.wait_seconds)
-        except TimeoutError:
-            if waiter.done():
-                return waiter.result()
-            self._waiting.pop(job.id, None)
-            return Handed("saved")
+    async def _put_and_wait(self, sender_id: str, payload: dict[str, Any], key: str) -> Handed:
+        """Save a job for reception, then wait for its first attempt, or say it is saved.
 
-    def _answer(self, job_id: int, handed: Handed) -> bool:
-        """Give a waiting action the outcome; False when nobody waits (tell the patient later)."""
-        waiter = self._waiting.pop(job_id, None)
-        if waiter is None or waiter.done():
-            return False
-        waiter.set_result(handed)
-        return True
+        The wait is announced before the job is put, so a worker that is quicker than this
+        coroutine still finds who waits. A key put before returns what became of it.
+        """
+        self._waiters.expect(key)
+        job = await self.outbox.put(RECEPTION_QUEUE, sender_id, payload, key=key)
+        if job.done:
+            result = job.result or {}
+            self._waiters.answer(
+                key, Handed("refused" if "refused" in result else "delivered", result)
+            )
+        self.reception_worker.wake()
+        return await self._waiters.wait(key, self.wait_seconds) or Handed("saved")
 
     async def _to_reception(self, job: Job) -> Done:
         """Deliver one ticket, answer about reminders or erasure to reception."""
@@ -148,10 +138,10 @@ class Courier:
             logger.error("reception refused a %s (job %d): %s", kind, job.id, error)
             result = {"refused": error.status}
         except ReceptionUnavailable as error:
-            self._answer(job.id, Handed("saved"))
+            self._waiters.answer(job.key, Handed("saved"))
             raise RetryLater(str(error)) from None
         state: Literal["delivered", "refused"] = "refused" if "refused" in result else "delivered"
-        if self._answer(job.id, Handed(state, result)) or kind != "ticket":
+        if self._waiters.answer(job.key, Handed(state, result)) or kind != "ticket":
             return Done(result=result)
         if await self._erasure_follows(job):
             return Done(result=result)

@@ -47,7 +47,8 @@
       button.type = "button";
       button.textContent = choice.title;
       button.addEventListener("click", function () {
-        row.remove();
+        row.remove();  // the focus would fall to the top of the page: keep it in the composer
+        input.focus();
         send(choice.payload, choice.title);
       });
       row.appendChild(button);

@@ -52,3 +52,5 @@ def test_a_typed_message_gets_the_reply(
     button.click()
     wait.until(lambda b: content.text("menu_prompt", "en") in bot_messages(b)[-1])
     assert browser.find_elements(By.CSS_SELECTOR, "#messages li.patient")[-1].text == agree
+    # The tapped row is gone; the keyboard stays where the patient writes next.
+    assert browser.switch_to.active_element.get_attribute("id") == "message"

@@ -7,12 +7,13 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from pydantic import BaseModel, ValidationError
 
-from . import erasure, follow_ups, gaps, queries, wording
+from . import erasure, follow_ups, funnel, gaps, queries, wording
 from .appkeys import SESSIONMAKER_KEY, SETTINGS_KEY, STAFF_MESSAGES_KEY
 from .bot_client import DeliveryFailed
 from .models import IDEMPOTENCY_KEY_LENGTH, Ticket, utcnow
@@ -23,6 +24,8 @@ from .schemas import (
     EventOut,
     FollowUpChanged,
     FollowUpCreate,
+    FunnelOut,
+    FunnelStepCreate,
     GapCreate,
     GapOut,
     History,
@@ -189,6 +192,16 @@ async def report_gap(request: web.Request) -> web.Response:
     if recorded:
         return _json(GapOut(status="recorded"), status=201)
     return _json(GapOut(status="dropped"))
+
+
+@routes.post("/api/v1/funnel")
+async def count_funnel_step(request: web.Request) -> web.Response:
+    """Count one conversation reaching a step before the handoff, today in the calendar's zone."""
+    data = _validate(FunnelStepCreate, await _read_json_object(request), code="validation_error")
+    zone = ZoneInfo(request.app[SETTINGS_KEY].service_levels.calendar.zone)
+    async with request.app[SESSIONMAKER_KEY]() as session:
+        await funnel.count_step(session, data.step, data.language, utcnow().astimezone(zone).date())
+    return _json(FunnelOut(status="counted"))
 
 
 @routes.post("/api/v1/erasures")

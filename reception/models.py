@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -414,3 +415,25 @@ class ContentGap(Base):
     def __repr__(self) -> str:
         """Show the id and intent only, never the question."""
         return f"<ContentGap {self.id} {self.intent}>"
+
+
+class FunnelMilestone(StrEnum):
+    """How far a conversation got before the request form asked its first question."""
+
+    CONVERSATION = "conversation"  # a conversation began
+    CONSENT = "consent"  # the patient agreed to the privacy notice
+    REQUEST_STARTED = "request_started"  # the patient chose to ask for a second opinion
+
+
+class FunnelCount(Base):
+    """How many conversations reached a step before the handoff, on one day, in one language.
+
+    A count and nothing else: no conversation, no channel, no time of day.
+    """
+
+    __tablename__ = "funnel_counts"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)  # in the business calendar's zone
+    step: Mapped[str] = mapped_column(String(LABEL_LENGTH), primary_key=True)
+    language: Mapped[str] = mapped_column(String(LABEL_LENGTH), primary_key=True)
+    reached: Mapped[int] = mapped_column(Integer)

@@ -17,6 +17,8 @@ from .schemas import (
     ErrorResponse,
     FollowUpChanged,
     FollowUpCreate,
+    FunnelOut,
+    FunnelStepCreate,
     GapCreate,
     GapOut,
     History,
@@ -158,6 +160,21 @@ OPERATIONS = (
             "stored. Questions are kept to 300 characters."
         ),
         tags=("gaps",),
+    ),
+    Operation(
+        "post",
+        "/api/v1/funnel",
+        "countFunnelStep",
+        "Count one conversation reaching a step before the handoff, for the reports",
+        {200: ("One more conversation reached the step today.", FunnelOut)},
+        body=FunnelStepCreate,
+        errors=BODY_ERRORS,
+        description=(
+            "Adds one to the day's count of the step in that language (the day in the business "
+            "calendar's zone). Nothing else is kept: no conversation, channel or time of day. "
+            "Send each step once per conversation, when the conversation first reaches it."
+        ),
+        tags=("reports",),
     ),
     Operation(
         "post",

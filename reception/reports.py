@@ -3,7 +3,8 @@
 Only counts and durations leave this module, never a ticket: the query reads the columns the
 figures need (when, status, waits, the records' states) and no contact detail. Every ticket
 figure is about requests (not callbacks) handed off within the period, in the business
-calendar's zone; the questions not understood are those asked within it.
+calendar's zone; the questions not understood are those asked within it, and the steps before
+the handoff those counted on its days (neither has a department).
 """
 
 from __future__ import annotations
@@ -19,7 +20,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .models import ContentGap, RecordState, Ticket, TicketKind, TicketStatus, utcnow
+from . import funnel
+from .models import (
+    ContentGap,
+    FunnelMilestone,
+    RecordState,
+    Ticket,
+    TicketKind,
+    TicketStatus,
+    utcnow,
+)
 from .service_levels import BusinessCalendar, read_pauses
 
 DEFAULT_WEEKS = 12
@@ -93,6 +103,8 @@ class Report:
     complete: int  # requests handed off with every record in hand
     incomplete: int  # requests handed off with a record still to come
     gaps: tuple[tuple[str, int], ...]  # questions not understood, per language
+    before_handoff: tuple[tuple[str, int], ...]  # each step of funnel.STEPS, how many reached it
+    conversations: tuple[tuple[str, int], ...]  # conversations that began, per language
 
 
 async def build_report(
@@ -118,6 +130,7 @@ async def build_report(
     ]
     waits = [read_pauses(row.pauses) for row in rows if row.pauses]
     records = [row.records for row in rows if row.records]
+    steps = await funnel.reached(session, period.start, period.end)
     return Report(
         period=period,
         weeks=_weeks(period, [row.created_at for row in rows], calendar),
@@ -132,6 +145,8 @@ async def build_report(
         complete=sum(_complete(states) for states in records),
         incomplete=sum(not _complete(states) for states in records),
         gaps=await _gaps(session, start, end, languages),
+        before_handoff=funnel.per_step(steps),
+        conversations=funnel.per_language(steps, FunnelMilestone.CONVERSATION, languages),
     )
 
 

@@ -79,6 +79,25 @@ def _requests(report: Report) -> tuple[Rows, str]:
     return rows, summary
 
 
+def _before_handoff(report: Report) -> tuple[Rows, str]:
+    """How many conversations reached each step before the handoff, in every language."""
+    milestones = wording.table("reports_milestones")
+    rows = tuple(
+        (
+            milestones.get(step) or wording.text("reports_question", question=label(step)),
+            count,
+        )
+        for step, count in report.before_handoff
+    )
+    summary = wording.text(
+        "reports_summary_before_handoff",
+        conversations=report.conversations,
+        total=sum(count for _, count in report.conversations),
+        department=report.period.department,
+    )
+    return rows, summary
+
+
 def _funnel(report: Report) -> tuple[Rows, str]:
     """From the handoff to the first contact to closing."""
     steps = wording.table("reports_funnel_steps")
@@ -146,6 +165,7 @@ def _gaps(report: Report) -> tuple[Rows, str]:
 # The charts, in the page's order, by the name in their ids and CSV addresses.
 CHARTS: dict[str, Callable[[Report], tuple[Rows, str]]] = {
     "requests": _requests,
+    "before_handoff": _before_handoff,
     "funnel": _funnel,
     "first_contact": _first_contact,
     "waiting": _waiting,

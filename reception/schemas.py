@@ -16,6 +16,7 @@ from pydantic import (
     ModelWrapValidatorHandler,
     StringConstraints,
     ValidationError,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -25,6 +26,7 @@ from pydantic_core import CoreSchema, InitErrorDetails
 from conversation_id import Channel
 
 from . import wording
+from .funnel import STEPS
 from .models import (
     ADDRESS_LENGTH,
     EMAIL_LENGTH,
@@ -123,6 +125,11 @@ AssigneeFilter = Annotated[
     Checked(),
 ]
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
+FunnelStep = Annotated[
+    str,
+    StringConstraints(pattern=f"^(?:{'|'.join(STEPS)})$"),
+    WithJsonSchema({"type": "string", "enum": list(STEPS)}),
+]
 RecordItem = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,49}$")]
 ChannelAddress = Annotated[
     str,
@@ -362,6 +369,27 @@ class ErasureOut(BaseModel):
     """The tickets whose personal data was erased (none, if the conversation had none)."""
 
     erased: list[str] = Field(description="The references of the anonymised tickets.")
+
+
+class FunnelStepCreate(InputModel):
+    """The body of POST /api/v1/funnel: a step one conversation reached, and its language.
+
+    Nothing else: no conversation id, no channel, no time of day; reception counts it for today.
+    """
+
+    step: FunnelStep = Field(
+        description=(
+            "A milestone (conversation, consent, request_started), or the slot of a request "
+            "form question (data/request_form.yml) when it is first asked."
+        )
+    )
+    language: Language
+
+
+class FunnelOut(BaseModel):
+    """What became of a reported step."""
+
+    status: Literal["counted"]
 
 
 class GapOut(BaseModel):

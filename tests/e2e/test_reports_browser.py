@@ -21,7 +21,7 @@ pytest_plugins = ["tests.browser"]
 
 EMAIL = "reports-test@example.org"
 PASSWORD = "a long password for the reports test"
-CHARTS = ("requests", "funnel", "first_contact", "waiting", "complete", "gaps")
+CHARTS = ("requests", "before_handoff", "funnel", "first_contact", "waiting", "complete", "gaps")
 # Each bar as the browser lays it out: its label, its value and its drawn width.
 READ_BARS = """
 return Array.from(document.querySelectorAll(`#chart-${arguments[0]} g.bar`)).map((bar) => [

@@ -43,6 +43,7 @@ TABLES = {
     "ticket_events",
     "content_gaps",
     "staff_reminders",
+    "funnel_counts",
 }
 
 

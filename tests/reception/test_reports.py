@@ -18,9 +18,12 @@ from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
 import time_machine
+from sqlalchemy import select
 
+from reception.appkeys import SESSIONMAKER_KEY
 from reception.charts import SVG_NAMESPACE, bar_width
-from reception.models import StaffRole
+from reception.funnel import STEPS
+from reception.models import FunnelCount, StaffRole
 from tests.reception.support import (
     TICKETS,
     Client,
@@ -30,7 +33,7 @@ from tests.reception.support import (
 )
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
-CHARTS = ("requests", "funnel", "first_contact", "waiting", "complete", "gaps")
+CHARTS = ("requests", "before_handoff", "funnel", "first_contact", "waiting", "complete", "gaps")
 PERIOD = "from=2027-01-04&to=2027-01-24"
 EVERY_RECORD = {"reports": "have", "imaging": "have", "pathology": "have"}
 SVG = f"{{{SVG_NAMESPACE}}}"
@@ -308,3 +311,74 @@ async def test_the_last_twelve_weeks_unless_told_otherwise(
             assert [week for week, _ in table(page, "requests")] == weeks, wrong
         _, page = await staff.get("/reports?from=2027-03-29")
         assert [week for week, _ in table(page, "requests")] == ["2027-03-29"]
+
+
+async def reach_at(
+    client: Client, headers: dict[str, str], at: str, step: str, language: str = "en"
+) -> int:
+    """Report a step a conversation reached, at a moment in Brussels time; return the status."""
+    with time_machine.travel(brussels(at), tick=False):
+        response = await client.post(
+            "/api/v1/funnel", json={"step": step, "language": language}, headers=headers
+        )
+        return response.status
+
+
+async def test_the_steps_before_the_handoff_are_counted_per_day_in_brussels(
+    client: Client, auth_headers: dict[str, str]
+) -> None:
+    assert STEPS[:4] == ("conversation", "consent", "request_started", "cancer_type")
+    assert STEPS[-1] == "request_confirmed"
+    for at, step, language in [
+        ("2027-01-12T09:00", "conversation", "en"),
+        ("2027-01-12T09:01", "conversation", "en"),
+        ("2027-01-13T15:00", "conversation", "fr"),
+        ("2027-01-24T23:30", "conversation", "nl"),  # the period's last evening
+        ("2027-01-25T00:30", "conversation", "nl"),  # the 24th in UTC, the 25th in Brussels
+        ("2027-01-12T09:02", "consent", "en"),
+        ("2027-01-13T15:01", "consent", "fr"),
+        ("2027-01-12T09:03", "request_started", "en"),
+        ("2027-01-12T09:04", "cancer_type", "en"),
+    ]:
+        assert await reach_at(client, auth_headers, at, step, language) == 200
+    async with signed_in(client, "2027-02-01T17:00") as staff:
+        _, page = await staff.get(f"/reports?{PERIOD}&department=breast_clinic")
+    rows = table(page, "before_handoff")
+    assert rows[:5] == [
+        ("A conversation began", "4"),
+        ("Consent given", "2"),
+        ("Request started", "1"),
+        ("Asked: Cancer type", "1"),
+        ("Asked: Care stage", "0"),
+    ]
+    assert len(rows) == len(STEPS)
+    assert rows[-1] == ("Asked: Request confirmed", "0")
+    assert "4 conversations began (en 2, fr 1, nl 1), in every department" in page
+    async with client.app[SESSIONMAKER_KEY]() as session:
+        stored = (await session.scalars(select(FunnelCount))).all()
+    kept = {(row.day.isoformat(), row.step, row.language): row.reached for row in stored}
+    assert kept[("2027-01-12", "conversation", "en")] == 2
+    assert kept[("2027-01-25", "conversation", "nl")] == 1
+    assert {column.name for column in FunnelCount.__table__.columns} == {
+        "day",
+        "step",
+        "language",
+        "reached",
+    }
+
+
+async def test_the_funnel_takes_a_known_step_and_a_language_only(
+    client: Client, auth_headers: dict[str, str]
+) -> None:
+    for body in (
+        {"step": "phone_number_typed", "language": "en"},
+        {"step": "consent", "language": "english"},
+        {"step": "consent"},
+        {"step": "consent", "language": "en", "conversation_id": "123456789"},
+    ):
+        response = await client.post("/api/v1/funnel", json=body, headers=auth_headers)
+        assert response.status == 422, body
+    response = await client.post("/api/v1/funnel", json={"step": "consent", "language": "en"})
+    assert response.status == 401
+    async with client.app[SESSIONMAKER_KEY]() as session:
+        assert (await session.scalars(select(FunnelCount))).all() == []

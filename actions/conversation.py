@@ -13,6 +13,7 @@ from rasa_sdk.events import (
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import funnel
 from actions.request_form import FORM, unfinished_request
 from actions.services import (
     button,
@@ -96,6 +97,8 @@ class ActionSessionStart(Action):
             events.append(SlotSet("language", language))
         if unfinished_request(tracker):
             say(dispatcher, tracker, "resume_offer", buttons=resume_buttons(tracker))
+        if not any(e.get("event") == "session_started" for e in tracker.events):
+            await funnel.count(tracker, funnel.CONVERSATION)
         return [*events, ActionExecuted("action_listen")]
 
 
@@ -153,6 +156,8 @@ class ActionRecordConsent(Action):
     ) -> list[EventType]:
         """Thank the patient and remember their consent."""
         say(dispatcher, tracker, "consent_recorded")
+        if tracker.get_slot("consent") != "given":
+            await funnel.count(tracker, funnel.CONSENT)
         return [SlotSet("consent", "given")]
 
 

@@ -10,6 +10,8 @@ from contentlib import questions
 from httpjson import JsonService, Unreachable
 
 GAP_TIMEOUT_SECONDS = 3.0
+# A count must never hold up the patient's answer for long.
+STEP_TIMEOUT_SECONDS = 1.0
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +95,12 @@ class ReceptionClient:
         body = {"channel": channel, "channel_address": address, "follow_up": state}
         answer = await self._request("POST", "/api/v1/follow-ups", body=body)
         return [str(reference) for reference in answer.get("changed") or []]
+
+    async def count_step(self, step: str, language: str) -> None:
+        """Add one to reception's anonymous count of conversations that reached a step."""
+        body = {"step": step, "language": language}
+        timeout = min(self.timeout_seconds, STEP_TIMEOUT_SECONDS)
+        await self._request("POST", "/api/v1/funnel", timeout, body=body)
 
     async def report_gap(self, text: str, language: str, intent: str) -> bool:
         """Report a question the assistant did not understand, without who asked it.

@@ -17,6 +17,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import funnel
 from actions.services import (
     Button,
     button,
@@ -394,9 +395,13 @@ class AskQuestion(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        """Ask the question."""
+        """Ask the question; count the first time each is asked, and the first of all."""
         question = FORM.question(self.slot)
         kind_of(question).ask(question, dispatcher, tracker)
+        if not funnel.asked_before(tracker, self.name()):
+            if self.slot == FORM.slots[0]:
+                await funnel.count(tracker, funnel.REQUEST_STARTED)
+            await funnel.count(tracker, self.slot)
         return []
 
 

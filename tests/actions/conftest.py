@@ -79,7 +79,13 @@ class FakeReception:
     erasures: list[dict[str, Any]] = field(default_factory=list)
     notices: list[dict[str, Any]] = field(default_factory=list)
     follow_ups: list[dict[str, Any]] = field(default_factory=list)
+    steps: list[dict[str, Any]] = field(default_factory=list)
     arrivals: list[str] = field(default_factory=list)
+
+    async def count_step(self, request: web.Request) -> web.Response:
+        """Record a funnel step, as reception's anonymous counter would."""
+        self.steps.append(await request.json())
+        return web.json_response({"status": "counted"})
 
     async def follow_up(self, request: web.Request) -> web.Response:
         """Record a patient's answer about reminders, as reception's endpoint would."""
@@ -154,6 +160,7 @@ async def reception(
     app.router.add_post("/api/v1/gaps", fake.report_gap)
     app.router.add_post("/api/v1/erasures", fake.erase)
     app.router.add_post("/api/v1/follow-ups", fake.follow_up)
+    app.router.add_post("/api/v1/funnel", fake.count_step)
     app.router.add_post(DELIVERIES_PATH, fake.deliver)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()

@@ -70,7 +70,8 @@ format: setup ## Format the code
 test: setup lint content-check validate train conversations ## Set everything up and run the whole test suite
 	@scripts/ensure-chromium
 	@scripts/ensure-axe
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -m "not e2e and not soak" -n 2  # the unit tests, on both cores
+	$(VENV)/bin/python -m pytest -m "e2e and not soak"  # one shared stack, one test at a time
 
 soak: setup train ## 50 patients at once, and 20 through a reception outage and a bot crash
 	$(VENV)/bin/python -m pytest -m soak tests/soak -p no:cacheprovider -s --timeout 1200

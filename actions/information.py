@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import funnel
 from actions.reception_client import ReceptionUnavailable
 from actions.services import (
     MENU,
@@ -188,6 +189,7 @@ class ActionAnswerFaq(Action):
         dispatcher.utter_message(
             text=content().answer(topic.id, language_of(tracker)), buttons=related
         )
+        await funnel.count_topic(tracker, topic.id)
         return []
 
 

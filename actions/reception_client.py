@@ -102,6 +102,12 @@ class ReceptionClient:
         timeout = min(self.timeout_seconds, STEP_TIMEOUT_SECONDS)
         await self._request("POST", "/api/v1/funnel", timeout, body=body)
 
+    async def count_topic(self, topic: str, language: str) -> None:
+        """Add one to reception's anonymous count of questions about an FAQ topic."""
+        body = {"topic": topic, "language": language}
+        timeout = min(self.timeout_seconds, STEP_TIMEOUT_SECONDS)
+        await self._request("POST", "/api/v1/topics-asked", timeout, body=body)
+
     async def report_gap(self, text: str, language: str, intent: str) -> bool:
         """Report a question the assistant did not understand, without who asked it.
 

@@ -14,7 +14,7 @@ from aiohttp.typedefs import Middleware
 from pydantic import BaseModel, ValidationError
 
 from . import erasure, follow_ups, funnel, gaps, queries, wording
-from .appkeys import SESSIONMAKER_KEY, SETTINGS_KEY, STAFF_MESSAGES_KEY
+from .appkeys import CONTENT_KEY, SESSIONMAKER_KEY, SETTINGS_KEY, STAFF_MESSAGES_KEY
 from .bot_client import DeliveryFailed
 from .models import IDEMPOTENCY_KEY_LENGTH, Ticket, utcnow
 from .openapi import build_document
@@ -37,6 +37,7 @@ from .schemas import (
     TicketOut,
     TicketPage,
     TicketUpdate,
+    TopicAskedCreate,
     TranscriptEntryOut,
 )
 from .wording import CodedError
@@ -201,6 +202,22 @@ async def count_funnel_step(request: web.Request) -> web.Response:
     zone = ZoneInfo(request.app[SETTINGS_KEY].service_levels.calendar.zone)
     async with request.app[SESSIONMAKER_KEY]() as session:
         await funnel.count_step(session, data.step, data.language, utcnow().astimezone(zone).date())
+    return _json(FunnelOut(status="counted"))
+
+
+@routes.post("/api/v1/topics-asked")
+async def count_topic_asked(request: web.Request) -> web.Response:
+    """Count one question about an FAQ topic the content has, today in the calendar's zone."""
+    data = _validate(TopicAskedCreate, await _read_json_object(request), code="validation_error")
+    if data.topic not in request.app[CONTENT_KEY].store.topics():
+        detail = {"field": "topic", "loc": ["topic"], "type": "unknown", "message": data.topic}
+        message = wording.text("api_unknown_topic", topic=data.topic)
+        raise ApiError(422, "unknown_topic", message, [detail])
+    zone = ZoneInfo(request.app[SETTINGS_KEY].service_levels.calendar.zone)
+    async with request.app[SESSIONMAKER_KEY]() as session:
+        await funnel.count_topic(
+            session, data.topic, data.language, utcnow().astimezone(zone).date()
+        )
     return _json(FunnelOut(status="counted"))
 
 

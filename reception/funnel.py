@@ -1,4 +1,5 @@
-"""Anonymous counts of how far conversations get before the handoff, per day, step and language.
+"""Anonymous counts of how far conversations get before the handoff, per day, step and language,
+and of the FAQ topics patients ask about, per day, topic and language.
 
 The action server reports each step a conversation reaches (once per conversation): the
 milestones, then each question of the request form as it is first asked, named by its slot in
@@ -14,10 +15,11 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 import requestform
 
-from .models import FunnelCount, FunnelMilestone
+from .models import FunnelCount, FunnelMilestone, TopicCount
 
 # Every step, in the order a conversation reaches them: the milestones, then the form's questions.
 STEPS: tuple[str, ...] = (
@@ -28,16 +30,39 @@ STEPS: tuple[str, ...] = (
 
 async def count_step(session: AsyncSession, step: str, language: str, day: date) -> None:
     """Add one conversation to the count of a step, on a day, in a language."""
+    await _add_one(session, FunnelCount.reached, day=day, step=step, language=language)
+
+
+async def count_topic(session: AsyncSession, topic: str, language: str, day: date) -> None:
+    """Add one question to the count of an FAQ topic, on a day, in a language."""
+    await _add_one(session, TopicCount.asked, day=day, topic=topic, language=language)
+
+
+async def _add_one(
+    session: AsyncSession, counter: InstrumentedAttribute[int], **key: object
+) -> None:
+    """Add one to the counter of the row with this key, creating the row at one."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(FunnelCount).values(day=day, step=step, language=language, reached=1)
+    statement = insert(counter.class_).values(**key, **{counter.key: 1})
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["day", "step", "language"],
-            set_={"reached": FunnelCount.reached + 1},
-        )
+        statement.on_conflict_do_update(index_elements=list(key), set_={counter.key: counter + 1})
     )
     await session.commit()
+
+
+async def topics_asked(
+    session: AsyncSession, first: date, last: date
+) -> tuple[tuple[str, str, int], ...]:
+    """How many times each topic was asked in each language, most asked first."""
+    total = func.sum(TopicCount.asked)
+    rows = await session.execute(
+        select(TopicCount.topic, TopicCount.language, total)
+        .where(TopicCount.day >= first, TopicCount.day <= last)
+        .group_by(TopicCount.topic, TopicCount.language)
+        .order_by(total.desc(), TopicCount.topic, TopicCount.language)
+    )
+    return tuple((topic, language, int(asked)) for topic, language, asked in rows)
 
 
 async def reached(session: AsyncSession, first: date, last: date) -> dict[tuple[str, str], int]:

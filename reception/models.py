@@ -37,6 +37,7 @@ IDEMPOTENCY_KEY_LENGTH = 255
 PASSWORD_HASH_LENGTH = 255
 SESSION_ID_LENGTH = 64
 QUESTION_LENGTH = 300
+TOPIC_LENGTH = 64
 
 
 class TicketKind(StrEnum):
@@ -437,3 +438,17 @@ class FunnelCount(Base):
     step: Mapped[str] = mapped_column(String(LABEL_LENGTH), primary_key=True)
     language: Mapped[str] = mapped_column(String(LABEL_LENGTH), primary_key=True)
     reached: Mapped[int] = mapped_column(Integer)
+
+
+class TopicCount(Base):
+    """How many times patients asked about one FAQ topic, on one day, in one language.
+
+    A count and nothing else: no conversation, no question, no time of day.
+    """
+
+    __tablename__ = "topic_counts"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)  # in the business calendar's zone
+    topic: Mapped[str] = mapped_column(String(TOPIC_LENGTH), primary_key=True)
+    language: Mapped[str] = mapped_column(String(LABEL_LENGTH), primary_key=True)
+    asked: Mapped[int] = mapped_column(Integer)

@@ -30,6 +30,7 @@ from .schemas import (
     TicketOut,
     TicketPage,
     TicketUpdate,
+    TopicAskedCreate,
     TranscriptEntryOut,
 )
 
@@ -173,6 +174,21 @@ OPERATIONS = (
             "Adds one to the day's count of the step in that language (the day in the business "
             "calendar's zone). Nothing else is kept: no conversation, channel or time of day. "
             "Send each step once per conversation, when the conversation first reaches it."
+        ),
+        tags=("reports",),
+    ),
+    Operation(
+        "post",
+        "/api/v1/topics-asked",
+        "countTopicAsked",
+        "Count one question about an FAQ topic, for the reports",
+        {200: ("One more question about the topic today.", FunnelOut)},
+        body=TopicAskedCreate,
+        errors=BODY_ERRORS,
+        description=(
+            "Adds one to the day's count of the topic in that language (the day in the business "
+            "calendar's zone). The topic must be one of the content's; 422 otherwise. Nothing "
+            "else is kept: no conversation, no question, no time of day."
         ),
         tags=("reports",),
     ),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -105,12 +105,19 @@ class Report:
     gaps: tuple[tuple[str, int], ...]  # questions not understood, per language
     before_handoff: tuple[tuple[str, int], ...]  # each step of funnel.STEPS, how many reached it
     conversations: tuple[tuple[str, int], ...]  # conversations that began, per language
+    topics: tuple[tuple[str, str, int], ...]  # FAQ topic's title, language, times asked
 
 
 async def build_report(
-    session: AsyncSession, period: Period, calendar: BusinessCalendar, languages: Sequence[str]
+    session: AsyncSession,
+    period: Period,
+    calendar: BusinessCalendar,
+    languages: Sequence[str],
+    topic_titles: Mapping[str, str],
 ) -> Report:
-    """Work out every figure of a period (the gaps listed for each language, asked or not)."""
+    """Work out every figure of a period (the gaps listed for each language, asked or not;
+    the topics by their titles for staff).
+    """
     start, end = period.bounds(calendar)
     query = select(
         Ticket.created_at, Ticket.first_contact_at, Ticket.status, Ticket.pauses, Ticket.records
@@ -147,6 +154,12 @@ async def build_report(
         gaps=await _gaps(session, start, end, languages),
         before_handoff=funnel.per_step(steps),
         conversations=funnel.per_language(steps, FunnelMilestone.CONVERSATION, languages),
+        topics=tuple(
+            (topic_titles.get(topic, topic), language, asked)
+            for topic, language, asked in await funnel.topics_asked(
+                session, period.start, period.end
+            )
+        ),
     )
 
 

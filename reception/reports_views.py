@@ -23,6 +23,7 @@ from . import queries, wording
 from .appkeys import CONTENT_KEY, SESSIONMAKER_KEY, SETTINGS_KEY
 from .charts import Bar, bar_chart
 from .pages import business_time, label, render
+from .replies import STAFF_LANGUAGE
 from .reports import (
     DAY,
     DEFAULT_WEEKS,
@@ -162,6 +163,20 @@ def _gaps(report: Report) -> tuple[Rows, str]:
     return report.gaps, summary
 
 
+def _topics(report: Report) -> tuple[Rows, str]:
+    """The FAQ topics patients asked about, per language, most asked first."""
+    rows = tuple(
+        (wording.text("reports_topic", topic=title, language=language), asked)
+        for title, language, asked in report.topics
+    )
+    summary = wording.text(
+        "reports_summary_topics",
+        total=sum(asked for _, asked in rows),
+        department=report.period.department,
+    )
+    return rows, summary
+
+
 # The charts, in the page's order, by the name in their ids and CSV addresses.
 CHARTS: dict[str, Callable[[Report], tuple[Rows, str]]] = {
     "requests": _requests,
@@ -170,6 +185,7 @@ CHARTS: dict[str, Callable[[Report], tuple[Rows, str]]] = {
     "first_contact": _first_contact,
     "waiting": _waiting,
     "complete": _complete,
+    "topics": _topics,
     "gaps": _gaps,
 }
 
@@ -259,8 +275,9 @@ def period_query(period: Period) -> str:
 async def _build(request: web.Request, session: AsyncSession, period: Period) -> Report:
     """Work out the report of a period, with the gaps of every language of the content."""
     calendar = request.app[SETTINGS_KEY].service_levels.calendar
-    languages = sorted(request.app[CONTENT_KEY].store.languages)
-    return await build_report(session, period, calendar, languages)
+    store = request.app[CONTENT_KEY].store
+    titles = {topic_id: topic.title for topic_id, topic in store.topics(STAFF_LANGUAGE).items()}
+    return await build_report(session, period, calendar, sorted(store.languages), titles)
 
 
 def _date(value: str | None, default: date) -> date:

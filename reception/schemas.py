@@ -386,6 +386,19 @@ class FunnelStepCreate(InputModel):
     language: Language
 
 
+class TopicAskedCreate(InputModel):
+    """The body of POST /api/v1/topics-asked: the FAQ topic a patient asked about, and the language.
+
+    Nothing else: no conversation id, no question, no time of day; reception counts it for today.
+    """
+
+    topic: str = Field(
+        pattern=r"^[a-z0-9_]{1,64}$",
+        description="The topic's id: its file name in content/<lang>/faq/, without .md.",
+    )
+    language: Language
+
+
 class FunnelOut(BaseModel):
     """What became of a reported step."""
 

@@ -80,11 +80,17 @@ class FakeReception:
     notices: list[dict[str, Any]] = field(default_factory=list)
     follow_ups: list[dict[str, Any]] = field(default_factory=list)
     steps: list[dict[str, Any]] = field(default_factory=list)
+    topics: list[dict[str, Any]] = field(default_factory=list)
     arrivals: list[str] = field(default_factory=list)
 
     async def count_step(self, request: web.Request) -> web.Response:
         """Record a funnel step, as reception's anonymous counter would."""
         self.steps.append(await request.json())
+        return web.json_response({"status": "counted"})
+
+    async def count_topic(self, request: web.Request) -> web.Response:
+        """Record a question answered from the FAQ, as reception's anonymous counter would."""
+        self.topics.append(await request.json())
         return web.json_response({"status": "counted"})
 
     async def follow_up(self, request: web.Request) -> web.Response:
@@ -161,6 +167,7 @@ async def reception(
     app.router.add_post("/api/v1/erasures", fake.erase)
     app.router.add_post("/api/v1/follow-ups", fake.follow_up)
     app.router.add_post("/api/v1/funnel", fake.count_step)
+    app.router.add_post("/api/v1/topics-asked", fake.count_topic)
     app.router.add_post(DELIVERIES_PATH, fake.deliver)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
 from actions.conversation import ActionRecordConsent, ActionSessionStart
+from actions.information import ActionAnswerFaq
 from actions.request_form import ASK_ACTIONS, FORM
 from tests.actions.conftest import FakeReception
 
@@ -41,6 +42,17 @@ async def test_each_question_is_counted_the_first_time_it_is_asked(
     await ASK_ACTIONS[first]().run(CollectingDispatcher(), tracker(events=asked), {})
     await ASK_ACTIONS[second]().run(CollectingDispatcher(), tracker(events=asked), {})
     assert [step["step"] for step in reception.steps] == ["request_started", first, second]
+
+
+async def test_each_answer_from_the_faq_counts_its_topic(
+    tracker: Callable[..., Tracker], reception: FakeReception
+) -> None:
+    asking = tracker({"language": "nl"}, form_active=False)
+    asking.latest_message = {"intent": {"name": "faq_costs", "confidence": 0.9}}
+    dispatcher = CollectingDispatcher()
+    await ActionAnswerFaq().run(dispatcher, asking, {})
+    assert len(dispatcher.messages) == 1
+    assert reception.topics == [{"topic": "costs", "language": "nl"}]
 
 
 async def test_a_count_reception_cannot_take_is_skipped(

@@ -44,6 +44,7 @@ TABLES = {
     "content_gaps",
     "staff_reminders",
     "funnel_counts",
+    "topic_counts",
 }
 
 

@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 import time_machine
 from sqlalchemy import select
 
-from reception.appkeys import SESSIONMAKER_KEY
+from reception.appkeys import CONTENT_KEY, SESSIONMAKER_KEY
 from reception.charts import SVG_NAMESPACE, bar_width
 from reception.funnel import STEPS
-from reception.models import FunnelCount, StaffRole
+from reception.models import FunnelCount, StaffRole, TopicCount
 from tests.reception.support import (
     TICKETS,
     Client,
@@ -33,7 +33,16 @@ from tests.reception.support import (
 )
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
-CHARTS = ("requests", "before_handoff", "funnel", "first_contact", "waiting", "complete", "gaps")
+CHARTS = (
+    "requests",
+    "before_handoff",
+    "funnel",
+    "first_contact",
+    "waiting",
+    "complete",
+    "topics",
+    "gaps",
+)
 PERIOD = "from=2027-01-04&to=2027-01-24"
 EVERY_RECORD = {"reports": "have", "imaging": "have", "pathology": "have"}
 SVG = f"{{{SVG_NAMESPACE}}}"
@@ -86,6 +95,17 @@ async def ask_at(client: Client, headers: dict[str, str], at: str, language: str
         assert response.status == 201, await response.text()
 
 
+async def topic_at(
+    client: Client, headers: dict[str, str], at: str, topic: str, language: str
+) -> None:
+    """Count a question answered from an FAQ topic, at a moment in Brussels time."""
+    with time_machine.travel(brussels(at), tick=False):
+        response = await client.post(
+            "/api/v1/topics-asked", json={"topic": topic, "language": language}, headers=headers
+        )
+        assert response.status == 200, await response.text()
+
+
 async def hand_off_a_month(client: Client, headers: dict[str, str]) -> dict[str, str]:
     """Four breast-clinic requests over weeks 2 and 3 of 2027, worked by reception, and more.
 
@@ -93,7 +113,8 @@ async def hand_off_a_month(client: Client, headers: dict[str, str]) -> dict[str,
     - second: Thursday 10:00; contact 12:30, waits for records from 13:00 until Monday 13:00;
     - third: Sunday 23:30 (week 2 in Brussels), every record; contact Monday 17:00, then waits;
     - fourth: Monday 00:30 (still Sunday in UTC, but week 3 in Brussels); no contact.
-    Besides: a callback and a lung-clinic request in week 2; three questions not understood.
+    Besides: a callback and a lung-clinic request in week 2; three questions not understood;
+    one answered from the FAQ.
     """
     first = await ticket_at(client, headers, "2027-01-14T10:00", records=EVERY_RECORD)
     second = await ticket_at(client, headers, "2027-01-14T10:00")
@@ -112,6 +133,7 @@ async def hand_off_a_month(client: Client, headers: dict[str, str]) -> dict[str,
     await ask_at(client, headers, "2027-01-20T21:00", "en")
     await ask_at(client, headers, "2027-01-19T08:00", "fr")
     await ask_at(client, headers, "2027-01-03T12:00", "nl")  # before the period
+    await topic_at(client, headers, "2027-01-13T10:00", "costs", "en")
     return {"first": first, "second": second, "third": third, "fourth": fourth}
 
 
@@ -382,3 +404,47 @@ async def test_the_funnel_takes_a_known_step_and_a_language_only(
     assert response.status == 401
     async with client.app[SESSIONMAKER_KEY]() as session:
         assert (await session.scalars(select(FunnelCount))).all() == []
+
+
+async def test_the_topics_asked_are_counted_per_language_most_asked_first(
+    client: Client, auth_headers: dict[str, str]
+) -> None:
+    for at, topic, language in [
+        ("2027-01-12T09:00", "costs", "fr"),
+        ("2027-01-12T10:00", "costs", "fr"),
+        ("2027-01-13T11:00", "costs", "en"),
+        ("2027-01-14T11:00", "records_deadline", "nl"),
+        ("2027-01-25T00:30", "costs", "nl"),  # the 25th in Brussels: after the period
+    ]:
+        await topic_at(client, auth_headers, at, topic, language)
+    async with signed_in(client, "2027-02-01T17:00") as staff:
+        _, page = await staff.get(f"/reports?{PERIOD}")
+    costs = client.app[CONTENT_KEY].store.topics("en")["costs"].title
+    deadline = client.app[CONTENT_KEY].store.topics("en")["records_deadline"].title
+    assert table(page, "topics") == [
+        (f"{costs} (fr)", "2"),
+        (f"{costs} (en)", "1"),
+        (f"{deadline} (nl)", "1"),
+    ]
+    assert "4 questions answered from the FAQ" in page
+    assert [(label, value) for label, value, _ in bars(page, "topics")] == table(page, "topics")
+    assert {column.name for column in TopicCount.__table__.columns} == {
+        "day",
+        "topic",
+        "language",
+        "asked",
+    }
+
+
+async def test_a_topic_the_content_lacks_is_refused(
+    client: Client, auth_headers: dict[str, str]
+) -> None:
+    for body in (
+        {"topic": "no_such_topic", "language": "en"},
+        {"topic": "costs", "language": "english"},
+        {"topic": "costs", "language": "en", "question": "how much does it cost?"},
+    ):
+        response = await client.post("/api/v1/topics-asked", json=body, headers=auth_headers)
+        assert response.status == 422, body
+    async with client.app[SESSIONMAKER_KEY]() as session:
+        assert (await session.scalars(select(TopicCount))).all() == []

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -384,3 +384,109 @@ async def test_taps_need_a_button_the_bot_showed(emulator: TelegramEmulator) -> 
         with pytest.raises(BadRequest, match=r"(?i)query is too old"):
             await bot.answer_callback_query("no-such-query")
     assert len(emulator.answered_callbacks) == 1
+
+
+def file_bot(emulator: TelegramEmulator) -> Bot:
+    """A bare PTB Bot pointed at the emulator's API and its file URLs."""
+    return Bot(TOKEN, base_url=emulator.base_url, base_file_url=emulator.base_file_url)
+
+
+async def test_a_document_and_a_photo_are_downloaded_with_get_file(
+    emulator: TelegramEmulator,
+) -> None:
+    """The bot gets the bytes the patient sent; a photo's largest size is the photo itself."""
+    pdf = b"%PDF-1.4\n% a report\n%%EOF\n"
+    emulator.send_document(CHAT, pdf, "report.pdf", "application/pdf")
+    emulator.send_photo(CHAT, b"\xff\xd8\xff\xe0 a photo", width=1600, height=1200)
+    async with file_bot(emulator) as bot:
+        document_update, photo_update = await bot.get_updates(timeout=1)
+        document = document_update.message.document
+        assert (document.file_name, document.mime_type, document.file_size) == (
+            "report.pdf",
+            "application/pdf",
+            len(pdf),
+        )
+        assert document.file_unique_id
+        file = await bot.get_file(document.file_id)
+        assert file.file_path and file.file_path.endswith(".pdf")
+        assert bytes(await file.download_as_bytearray()) == pdf
+
+        sizes = photo_update.message.photo
+        assert [(s.width, s.height) for s in sizes] == [(90, 68), (320, 240), (1600, 1200)]
+        largest = await bot.get_file(sizes[-1].file_id)
+        assert bytes(await largest.download_as_bytearray()) == b"\xff\xd8\xff\xe0 a photo"
+        thumbnail = await bot.get_file(sizes[0].file_id)
+        assert bytes(await thumbnail.download_as_bytearray()) != b"\xff\xd8\xff\xe0 a photo"
+    assert [d["found"] for d in emulator.downloads] == [True, True, True]
+
+
+async def test_files_over_20_mb_are_refused_as_telegram_refuses_them(
+    emulator: TelegramEmulator,
+) -> None:
+    """Telegram's getFile answers "file is too big"; no download path is ever given out."""
+    emulator.send_document(CHAT, b"0" * (20 * 1024 * 1024 + 1), "scan.zip", "application/zip")
+    async with file_bot(emulator) as bot:
+        [update] = await bot.get_updates(timeout=1)
+        document = update.message.document
+        assert document.file_size == 20 * 1024 * 1024 + 1
+        with pytest.raises(BadRequest, match=r"(?i)file is too big"):
+            await bot.get_file(document.file_id)
+        with pytest.raises(BadRequest):
+            await bot.get_file("never-sent")
+    async with httpx.AsyncClient(timeout=5) as client:
+        answer = await client.post(
+            f"{emulator.base_url}{TOKEN}/getFile", json={"file_id": document.file_id}
+        )
+        assert answer.status_code == 400
+        assert answer.json() == {
+            "ok": False,
+            "error_code": 400,
+            "description": "Bad Request: file is too big",
+        }
+        missing = await client.get(f"{emulator.base_file_url}{TOKEN}/documents/file_1.zip")
+        assert missing.status_code == 404
+
+
+async def test_links_are_fetched_unless_previews_are_disabled(emulator: TelegramEmulator) -> None:
+    """Telegram's crawler opens each link of a message with previews on, and no other."""
+    visitors: list[tuple[str, str]] = []
+
+    async def page(request: web.Request) -> web.Response:
+        visitors.append((request.path, request.headers.get("User-Agent", "")))
+        return web.Response(text="a page")
+
+    app = web.Application()
+    app.router.add_get("/{name}", page)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    site = str(server.make_url("")).rstrip("/")
+    try:
+        async with make_bot(emulator) as bot:
+            shown = await bot.send_message(
+                CHAT, f'See <a href="{site}/linked">this</a> or {site}/typed.', parse_mode="HTML"
+            )
+            hidden = await bot.send_message(
+                CHAT,
+                f"Your link: {site}/secret",
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+            await bot.send_message(CHAT, "Elsewhere: https://example.org/page")
+        await until(
+            lambda: all(v["status"] is not None for v in emulator.link_visits if v["fetched"])
+        )
+    finally:
+        await server.close()
+    first, second, third = emulator.sent(CHAT)
+    assert (first["link_preview_disabled"], second["link_preview_disabled"]) == (False, True)
+    assert second["links"] == [f"{site}/secret"]
+    assert [(v["url"], v["fetched"], v["status"]) for v in emulator.link_visits] == [
+        (f"{site}/linked", True, 200),
+        (f"{site}/typed", True, 200),
+        ("https://example.org/page", False, None),
+    ]
+    assert sorted(visitors) == [
+        ("/linked", "TelegramBot (like TwitterBot)"),
+        ("/typed", "TelegramBot (like TwitterBot)"),
+    ]
+    assert (shown.message_id, hidden.message_id) == (first["message_id"], second["message_id"])
+    assert third["links"] == ["https://example.org/page"]

@@ -11,10 +11,16 @@ async tests and bot subprocesses can all talk to it::
         replies = emulator.wait_for(None, 42, after=mark)  # or: await emulator.async_wait_for
         emulator.tap_button(42, emulator.buttons(replies[-1])[0][1])
 
-It serves getMe, setWebhook, deleteWebhook, getUpdates, sendMessage, sendChatAction and
-answerCallbackQuery, and checks texts as Telegram does (its HTML, 4096 characters, callback
-data of at most 64 bytes). Any other method answers 404 and is noted: the next wait and
-``stop`` raise UnservedCallError, so the test fails.
+        emulator.send_document(42, pdf_bytes, "report.pdf", "application/pdf")
+        emulator.send_photo(42, jpeg_bytes)
+
+It serves getMe, setWebhook, deleteWebhook, getUpdates, sendMessage, sendChatAction,
+answerCallbackQuery and getFile (which refuses files over 20 MB as Telegram does), and the files'
+bytes at ``/file/bot<token>/<file_path>``. It checks texts as Telegram does (its HTML, 4096
+characters, callback data of at most 64 bytes), records whether each message had link previews
+on, and then fetches its links as Telegram's preview crawler would (``link_visits``). Any other
+method answers 404 and is noted: the next wait and ``stop`` raise UnservedCallError, so the test
+fails.
 """
 
 from harness.telegram_emulator.emulator import TelegramEmulator

@@ -9,7 +9,14 @@ from typing import Any
 
 from harness.telegram_emulator.errors import JSONDict
 from harness.telegram_emulator.faults import Faults
-from harness.telegram_emulator.patient import button_tap, text_message
+from harness.telegram_emulator.files import Files
+from harness.telegram_emulator.patient import (
+    button_tap,
+    document_message,
+    photo_message,
+    text_message,
+)
+from harness.telegram_emulator.previews import Crawler
 from harness.telegram_emulator.server import Server
 from harness.telegram_emulator.store import Store, buttons
 from harness.telegram_emulator.updates import Updates, update_chat, update_type
@@ -37,7 +44,9 @@ class TelegramEmulator:
         )
         self.updates = Updates()
         self.faults = Faults()
-        self.server = Server(token, self.store, self.updates, self.faults)
+        self.files = Files()
+        self.crawler = Crawler()
+        self.server = Server(token, self.store, self.updates, self.faults, self.files, self.crawler)
 
     def start(self) -> TelegramEmulator:
         """Start the server thread and block until it accepts connections."""
@@ -62,6 +71,11 @@ class TelegramEmulator:
         """PTB ``base_url``: requests go to ``{base_url}{token}/{method}``."""
         return f"{self.server.url}/bot"
 
+    @property
+    def base_file_url(self) -> str:
+        """PTB ``base_file_url``: files are downloaded from ``{base_file_url}{token}/{path}``."""
+        return f"{self.server.url}/file/bot"
+
     def assert_served(self, after: int = 0) -> None:
         """Raise UnservedCallError if, after a marker, the bot made a call not served."""
         self.store.assert_served(after)
@@ -82,6 +96,26 @@ class TelegramEmulator:
         ``sender`` may set user_id, first_name, language_code ("en") and chat_type ("private").
         """
         return self.send_update(text_message(self.store, chat_id, text, **sender))
+
+    def send_document(
+        self, chat_id: int, data: bytes, file_name: str, mime_type: str, **sender: Any
+    ) -> int:
+        """Queue a patient's file sent "as a file" (a Document) and return its update_id.
+
+        The bot can fetch its bytes with getFile and the file URL, unless it is over 20 MB.
+        ``sender`` is as for :meth:`send_text`.
+        """
+        message = document_message(
+            self.store, self.files, chat_id, data, file_name, mime_type, **sender
+        )
+        return self.send_update(message)
+
+    def send_photo(self, chat_id: int, data: bytes, **sender: Any) -> int:
+        """Queue a patient's photo (its sizes, ``data`` the largest) and return its update_id.
+
+        ``sender`` is as for :meth:`send_text`, and may also set width and height.
+        """
+        return self.send_update(photo_message(self.store, self.files, chat_id, data, **sender))
 
     def tap_button(
         self,
@@ -128,6 +162,20 @@ class TelegramEmulator:
             for call in self.calls("answerCallbackQuery")
             if call["error"] is None
         ]
+
+    @property
+    def downloads(self) -> list[JSONDict]:
+        """Return every file download the bot attempted (file_path, and whether it was found)."""
+        with self.files.lock:
+            return [dict(download) for download in self.files.downloads]
+
+    @property
+    def link_visits(self) -> list[JSONDict]:
+        """Return the links of bot messages sent with previews on, as the preview crawler saw
+        them: seq of the message, url, fetched (only links to this machine are) and the HTTP
+        status (None while under way, 0 when nothing answered).
+        """
+        return self.crawler.seen()
 
     @property
     def webhook_deliveries(self) -> list[JSONDict]:

@@ -65,6 +65,7 @@ class _TelegramHtml(HTMLParser):
         self._line_starts = [0] + [i + 1 for i, char in enumerate(source) if char == "\n"]
         self.parts: list[str] = []
         self.open_tags: list[str] = []
+        self.hrefs: list[str] = []
         self.error: str | None = None
 
     def _fail(self, message: str) -> None:
@@ -78,6 +79,9 @@ class _TelegramHtml(HTMLParser):
         """Accept the tags Telegram supports."""
         if tag in _HTML_TAGS:
             self.open_tags.append(tag)
+            self.hrefs.extend(
+                value for name, value in attrs if tag == "a" and name == "href" and value
+            )
         else:
             self._fail(f'Unsupported start tag "{tag}"')
 
@@ -109,6 +113,16 @@ def _parse_html(text: str) -> str:
             f'Can\'t find end tag corresponding to start tag "{parser.open_tags[-1]}"'
         )
     return "".join(parser.parts)
+
+
+def hrefs(text: Any, parse_mode: Any) -> list[str]:
+    """The targets of the links (``<a href>``) of a message that ``plain_text`` accepted."""
+    if not isinstance(text, str) or str(parse_mode or "").lower() != "html":
+        return []
+    parser = _TelegramHtml(text)
+    parser.feed(text)
+    parser.close()
+    return parser.hrefs
 
 
 def plain_text(text: Any, parse_mode: Any) -> str:

@@ -10,7 +10,9 @@ from typing import Any
 
 from harness.telegram_emulator.errors import JSONDict, NotEmulatedError, TelegramApiError
 from harness.telegram_emulator.faults import Faults
-from harness.telegram_emulator.formatting import message_markup, plain_text
+from harness.telegram_emulator.files import Files
+from harness.telegram_emulator.formatting import hrefs, message_markup, plain_text
+from harness.telegram_emulator.previews import Crawler, links_in, previews_disabled
 from harness.telegram_emulator.store import Store
 from harness.telegram_emulator.updates import Updates
 
@@ -20,11 +22,17 @@ _LOGGER = logging.getLogger(__name__)
 class Methods:
     """Record each call in the store, raise the fault that applies, and answer it."""
 
-    def __init__(self, store: Store, updates: Updates, faults: Faults):
-        """Answer calls with what the store, the update queue and the faults hold."""
+    def __init__(
+        self, store: Store, updates: Updates, faults: Faults, files: Files, crawler: Crawler
+    ):
+        """Answer calls with what the store, the update queue, the faults and the files hold;
+        the crawler visits the links of messages sent with previews on.
+        """
         self.store = store
         self.updates = updates
         self.faults = faults
+        self.files = files
+        self.crawler = crawler
         self.handlers: dict[str, Callable[[JSONDict], Any]] = {
             name.lower(): handler
             for name, handler in {
@@ -34,6 +42,7 @@ class Methods:
                 "sendMessage": self.send_message,
                 "sendChatAction": self.send_chat_action,
                 "answerCallbackQuery": self.answer_callback_query,
+                "getFile": self.get_file,
             }.items()
         }
 
@@ -94,14 +103,25 @@ class Methods:
         return True
 
     def send_message(self, call: JSONDict) -> JSONDict:
-        """Send a text message (only an inline keyboard shows in the Message)."""
+        """Send a text message (only an inline keyboard shows in the Message); with previews
+        on, the crawler fetches its links, as Telegram's servers do.
+        """
         chat = self.target_chat(call)
         fields = {
             "text": plain_text(call["text"], call["parse_mode"]),
             "entities": call["params"].get("entities"),
             "reply_markup": message_markup(call["reply_markup"]),
         }
-        return self.store.store_bot_message(call, chat, fields)
+        message = self.store.store_bot_message(call, chat, fields)
+        call["link_preview_disabled"] = previews_disabled(call["params"])
+        call["links"] = links_in(fields["text"], hrefs(call["text"], call["parse_mode"]))
+        if not call["link_preview_disabled"]:
+            self.crawler.visit(call["seq"], call["links"])
+        return message
+
+    def get_file(self, call: JSONDict) -> JSONDict:
+        """Describe a file the patient sent, with the path to download it (20 MB at most)."""
+        return self.files.get_file(call["params"].get("file_id"))
 
     def send_chat_action(self, call: JSONDict) -> bool:
         """Show a chat action such as ``typing``."""

@@ -1,4 +1,6 @@
-"""The updates a patient's actions produce: a typed text, and a tap on an inline button."""
+"""The updates a patient's actions produce: a typed text, a file or a photo, and a tap on an
+inline button.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import time
 from typing import Any
 
 from harness.telegram_emulator.errors import ButtonNotFoundError, JSONDict
+from harness.telegram_emulator.files import Files
 from harness.telegram_emulator.formatting import utf16_len
 from harness.telegram_emulator.store import Store, buttons, chat_key
 
@@ -19,17 +22,17 @@ def _user(chat_id: Any, user_id: int | None, first_name: str, language: str | No
     return user | ({"language_code": language} if language else {})
 
 
-def text_message(
+def _message(
     store: Store,
     chat_id: int,
-    text: str,
+    fields: JSONDict,
     *,
     user_id: int | None = None,
     first_name: str = "Test",
     language_code: str | None = "en",
     chat_type: str = "private",
 ) -> JSONDict:
-    """Return the update of a patient's text message (``/commands`` get a bot_command entity)."""
+    """Return the update of a patient's new message with these fields, in their chat."""
     key = chat_key(chat_id)
     if chat_type == "private":
         chat = {"id": key, "type": "private", "first_name": first_name}
@@ -39,15 +42,69 @@ def text_message(
         "from": _user(key, user_id, first_name, language_code),
         "chat": chat,
         "date": int(time.time()),
-        "text": text,
+        **fields,
     }
-    if text.startswith("/"):
-        command = text.split(maxsplit=1)[0]
-        message["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(command)}]
     with store.cond:
         store.chats[key] = chat
         message["message_id"] = store.new_message_id(key)
     return {"message": message}
+
+
+def text_message(store: Store, chat_id: int, text: str, **sender: Any) -> JSONDict:
+    """Return the update of a patient's text message (``/commands`` get a bot_command entity).
+
+    ``sender`` may set user_id, first_name, language_code ("en") and chat_type ("private").
+    """
+    fields: JSONDict = {"text": text}
+    if text.startswith("/"):
+        command = text.split(maxsplit=1)[0]
+        fields["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(command)}]
+    return _message(store, chat_id, fields, **sender)
+
+
+def document_message(
+    store: Store,
+    files: Files,
+    chat_id: int,
+    data: bytes,
+    file_name: str,
+    mime_type: str,
+    **sender: Any,
+) -> JSONDict:
+    """Return the update of a patient sending a file "as a file": a Document with its bytes."""
+    extension = file_name.rpartition(".")[2] if "." in file_name else "bin"
+    document = {
+        "file_name": file_name,
+        "mime_type": mime_type,
+        **files.add(data, "documents", extension),
+    }
+    return _message(store, chat_id, {"document": document}, **sender)
+
+
+def photo_message(
+    store: Store,
+    files: Files,
+    chat_id: int,
+    data: bytes,
+    width: int = 1280,
+    height: int = 960,
+    **sender: Any,
+) -> JSONDict:
+    """Return the update of a patient sending a photo: its sizes, smallest first.
+
+    The largest size holds ``data`` (what Telegram kept after compressing the photo); the smaller
+    ones hold placeholder bytes of their own, so a bot that takes a thumbnail is caught.
+    """
+    sizes = []
+    for side in (90, 320):
+        scale = min(side / max(width, height), 1.0)
+        small_width, small_height = max(1, round(width * scale)), max(1, round(height * scale))
+        thumbnail = f"thumbnail {small_width}x{small_height}".encode()
+        sizes.append(
+            {"width": small_width, "height": small_height, **files.add(thumbnail, "photos", "jpg")}
+        )
+    sizes.append({"width": width, "height": height, **files.add(data, "photos", "jpg")})
+    return _message(store, chat_id, {"photo": sizes}, **sender)
 
 
 def button_tap(

@@ -15,7 +15,9 @@ from aiohttp import web
 
 from harness.telegram_emulator.errors import JSONDict, NotEmulatedError, TelegramApiError
 from harness.telegram_emulator.faults import Faults
+from harness.telegram_emulator.files import Files
 from harness.telegram_emulator.methods import Methods
+from harness.telegram_emulator.previews import Crawler
 from harness.telegram_emulator.store import Store
 from harness.telegram_emulator.updates import Updates
 
@@ -74,15 +76,26 @@ async def _cancel_pending_tasks() -> None:
 
 
 class Server:
-    """Serve ``/bot{token}/{method}`` for one token; every other path answers 404."""
+    """Serve ``/bot{token}/{method}`` and ``/file/bot{token}/{file_path}`` for one token; every
+    other path answers 404.
+    """
 
-    def __init__(self, token: str, store: Store, updates: Updates, faults: Faults):
-        """Serve one token's Bot API from the store, the update queue and the faults."""
+    def __init__(
+        self,
+        token: str,
+        store: Store,
+        updates: Updates,
+        faults: Faults,
+        files: Files,
+        crawler: Crawler,
+    ):
+        """Serve one token's Bot API from the store, the update queue, the faults and the files."""
         self.token = token
         self.store = store
         self.updates = updates
         self.faults = faults
-        self.methods = Methods(store, updates, faults)
+        self.files = files
+        self.methods = Methods(store, updates, faults, files, crawler)
         self.port: int | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -151,6 +164,7 @@ class Server:
         self.updates.loop, self.updates.event = asyncio.get_running_loop(), asyncio.Event()
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
+        app.router.add_get("/file/bot{token}/{file_path:.+}", self._handle_file)
         app.router.add_route("*", "/{tail:.*}", self._handle_not_found)
         self._runner = web.AppRunner(
             app, access_log=None, handler_cancellation=True, shutdown_timeout=2.0
@@ -181,6 +195,17 @@ class Server:
             self.store.note_unserved(method, error)
             return error.response()
         return web.json_response({"ok": True, "result": result})
+
+    async def _handle_file(self, request: web.Request) -> web.Response:
+        """Serve the bytes of a file at the path getFile gave out."""
+        if self.faults.down:
+            return TelegramApiError(502, "Bad Gateway").response()
+        if request.match_info["token"] != self.token:
+            return TelegramApiError(401, "Unauthorized").response()
+        data = self.files.download(request.match_info["file_path"])
+        if data is None:
+            return TelegramApiError(404, "Not Found").response()
+        return web.Response(body=data, content_type="application/octet-stream")
 
     async def _handle_not_found(self, request: web.Request) -> web.Response:
         """Answer paths that are not Bot API endpoints like the real server does."""

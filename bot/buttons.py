@@ -4,6 +4,10 @@ A payload that fits is sent with a short signature (an HMAC keyed by the bot's t
 client cannot make up callback data the bot never sent. A longer one is sent as a key and
 kept in the outbox, so that its button still works after a restart, until the outbox is
 purged.
+
+Rasa's payloads start with "/" and are sent to Rasa as the patient's turn. The bot's own start
+with a kind of their own and are answered by the bot: `label:` for the label of a file the
+patient sent (bot.records.LabelChoice).
 """
 
 from __future__ import annotations

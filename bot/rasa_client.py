@@ -31,6 +31,8 @@ class Reply:
 
     text: str
     buttons: tuple[Button, ...] = field(default_factory=tuple)
+    link_previews: bool = True  # False for a link only the patient may open (Telegram's
+    # servers open the links of a message to show a preview)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,8 @@ from telegram.ext import (
 from bot.buttons import CALLBACKS_QUEUE, CallbackPayloads
 from bot.conversation import Conversation
 from bot.rasa_client import Reply
+from bot.reception_client import ReceptionClient
+from bot.records import Records
 from bot.settings import Settings
 from bot.telegram_context import CONTEXT_TYPES
 from bot.telegram_handlers import COMMANDS, Handlers
@@ -41,6 +43,7 @@ logger = logging.getLogger(__name__)
 QUEUES = (UPDATES_QUEUE, MESSAGES_QUEUE, CALLBACKS_QUEUE)
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGES = filters.UpdateType.MESSAGE
+RECORDS = filters.Document.ALL | filters.PHOTO
 
 
 def file_url_for(base_url: str) -> str:
@@ -76,6 +79,7 @@ def register(application: Application, handlers: Handlers) -> None:
             CallbackQueryHandler(handlers.on_button),
             MessageHandler(private & filters.TEXT & ~filters.COMMAND, handlers.on_text),
             MessageHandler(private & filters.COMMAND, handlers.on_unknown_command),
+            MessageHandler(private & RECORDS, handlers.on_record),
             MessageHandler(private & ~filters.StatusUpdate.ALL, handlers.on_unsupported),
             MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, handlers.on_edited),
             TypeHandler(Update, handlers.on_anything_else),
@@ -94,8 +98,10 @@ class TelegramChannel:
         self.payloads = CallbackPayloads(outbox, settings.telegram_bot_token)
         self.application: Application = application_for(settings)
         self.sending = Sending(outbox, self.payloads, self.application.bot)
+        reception = ReceptionClient(settings.reception_url, settings.reception_api_token)
+        records = Records(reception, conversation.content, settings.public_url)
         self.handlers = Handlers(
-            conversation, self.sending, self.payloads, settings.chat_messages_per_minute
+            conversation, self.sending, self.payloads, records, settings.chat_messages_per_minute
         )
         register(self.application, self.handlers)
         self.updates = Worker(outbox, UPDATES_QUEUE, self.process, concurrency=32)

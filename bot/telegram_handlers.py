@@ -1,7 +1,8 @@
 """The handlers: each kind of Telegram update, turned into a turn of the conversation.
 
-Commands, text and button taps go to the conversation. Group chats, edits, media and updates
-the library cannot read get a notice from content, without asking Rasa. Every reply joins the
+Commands, text and button taps go to the conversation; documents and photos, and taps on their
+label buttons, go to the records (bot.records). Group chats, edits, other media and updates the
+library cannot read get a notice from content, without asking Rasa. Every reply joins the
 turn of the update being handled (bot.telegram_context), except what must leave before Rasa
 answers, which is stored at once.
 """
@@ -23,6 +24,7 @@ from telegram.error import TelegramError
 from bot.buttons import CallbackPayloads
 from bot.conversation import Conversation
 from bot.rasa_client import Reply
+from bot.records import LabelChoice, Records, SentFile
 from bot.telegram_context import TurnContext
 from bot.telegram_intake import origin_of
 from bot.telegram_sending import Sending
@@ -63,12 +65,16 @@ class Handlers:
         conversation: Conversation,
         sending: Sending,
         payloads: CallbackPayloads,
+        records: Records,
         messages_per_minute: float,
     ) -> None:
-        """Answer through `sending`, and let each chat ask Rasa at most so often."""
+        """Answer through `sending`, and let each chat ask Rasa (or send a file) at most so
+        often.
+        """
         self.conversation = conversation
         self.sending = sending
         self.payloads = payloads
+        self.records = records
         self._chat_limits: defaultdict[int, AsyncLimiter] = defaultdict(
             lambda: AsyncLimiter(messages_per_minute, 60)
         )
@@ -99,6 +105,11 @@ class Handlers:
         """Add replies to the turn: they are stored when its update is marked done."""
         context.turn.replies.extend(await self.sending.messages_for(chat_id, replies))
 
+    def _spoken(self, update: Update) -> str:
+        """The conversation's language: as Rasa last reported it, else the patient's app's."""
+        known = self.conversation.languages.get(sender_id(update))
+        return known or self.conversation.content.language_or_default(language(update))
+
     async def _notice(self, update: Update, context: TurnContext, key: str) -> None:
         """Answer with a message from content, without asking Rasa."""
         assert update.effective_chat is not None
@@ -127,7 +138,32 @@ class Handlers:
         if payload is None:
             await self._notice(update, context, "button_expired")
             return
+        choice = LabelChoice.parse(payload)
+        if choice is not None:
+            await self.on_label(update, context, choice)
+            return
         await self.converse(update, context, payload)
+
+    async def on_label(self, update: Update, context: TurnContext, choice: LabelChoice) -> None:
+        """Set the label the patient tapped for one of their files, and confirm it."""
+        assert update.effective_chat is not None
+        chat_id = update.effective_chat.id
+        replies = await self.records.relabel(chat_id, choice, self._spoken(update))
+        await self._answer(context, chat_id, replies)
+
+    async def on_record(self, update: Update, context: TurnContext) -> None:
+        """Take a document or photo to the patient's request at reception, and say how it went."""
+        assert update.effective_chat is not None and update.effective_message is not None
+        chat = update.effective_chat
+        sent = SentFile.of(update.effective_message)
+        if sent is None:
+            await self._notice(update, context, "unsupported_media")
+            return
+        async with self._chat_limits[chat.id]:
+            with contextlib.suppress(TelegramError):
+                await chat.send_action(ChatAction.UPLOAD_DOCUMENT)
+            replies = await self.records.receive(context.bot, chat.id, sent, self._spoken(update))
+        await self._answer(context, chat.id, replies)
 
     async def on_text(self, update: Update, context: TurnContext) -> None:
         """Pass the patient's text to the conversation."""
@@ -139,7 +175,7 @@ class Handlers:
         await self.converse(update, context, COMMANDS["help"])
 
     async def on_unsupported(self, update: Update, context: TurnContext) -> None:
-        """Explain politely that only text can be read."""
+        """Explain politely that this kind of message cannot be read (files and photos can)."""
         await self._notice(update, context, "unsupported_media")
 
     async def on_edited(self, update: Update, context: TurnContext) -> None:

@@ -1,7 +1,8 @@
 """Replies to Telegram chats, through the outbox: stored as messages, then sent in order per chat.
 
 A reply becomes one message or more in Telegram's HTML, split under Telegram's length limit,
-with its buttons (signed callback data) under the last piece. Sending one waits out Telegram's
+with its buttons (signed callback data) under the last piece, and without link previews when
+the reply holds a link only the patient may open. Sending one waits out Telegram's
 `RetryAfter` and outages, and gives up on a chat that refuses it for good.
 """
 
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
@@ -22,6 +23,7 @@ from conversation_id import ConversationId
 from outbox import GiveUp, Job, NewJob, Outbox, RetryLater
 
 MESSAGES_QUEUE = "telegram_messages"
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 def chunks(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
@@ -78,6 +80,7 @@ class Sending:
                     "chat_id": chat_id,
                     "text": piece,
                     "keyboard": keyboard if last else None,
+                    **({} if reply.link_previews else {"link_previews": False}),
                 }
                 job_key = f"{key}:{len(jobs)}" if key else None
                 jobs.append(NewJob(MESSAGES_QUEUE, lane, payload, job_key))
@@ -98,6 +101,7 @@ class Sending:
                 message["text"],
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup_of(message.get("keyboard")),
+                link_preview_options=None if message.get("link_previews", True) else NO_PREVIEW,
             )
         except RetryAfter as error:
             raise RetryLater(

@@ -45,6 +45,11 @@ MESSAGE_VARIABLES: MappingProxyType[str, dict[str, object]] = MappingProxyType(
             "status": Markdown("reception is working on it."),
         },
         "staff_message": {"reference": "SO-2026-00042"},
+        # A file the patient sent, and its label (records.<label>.name, or records_label_other).
+        "records_received_guess": {"label": "Pathology reports"},
+        "records_received": {"label": "Pathology reports"},
+        "records_label_set": {"label": "Blood test results"},
+        "records_upload_link": {"link": "http://localhost:8000/records/kW3v_9xQe-Tz1LmNoPq2rS"},
         "follow_up_reminder": {"reference": "SO-2026-00042"},
         "missing_records_list": {
             "reference": "SO-2026-00042",

@@ -32,6 +32,8 @@ SAMPLE = {
     "answers": "- Name: Marie Dupont",
     "value": "Breast",
     "missing_records": "- Blood test results",
+    "label": "Pathology reports",
+    "link": "http://localhost:8000/records/kW3v_9xQe-Tz1LmNoPq2rS",
 }
 
 

@@ -31,12 +31,13 @@ class Files:
         """Keep a file; return what a message says of it (file_id, file_unique_id, file_size)."""
         with self.lock:
             number = next(self.numbers)
-            described = {
-                "file_id": f"BQACAgQAAxkBAAIB{number:08d}",
+            file_id = f"BQACAgQAAxkBAAIB{number:08d}"
+            described: JSONDict = {
+                "file_id": file_id,
                 "file_unique_id": f"AgAD{number:08d}",
                 "file_size": len(data),
             }
-            self.by_id[described["file_id"]] = {
+            self.by_id[file_id] = {
                 **described,
                 "data": bytes(data),
                 "path": f"{folder}/file_{number}.{extension}",

@@ -17,6 +17,10 @@ def test_defaults_are_the_fields_defaults() -> None:
         "http://127.0.0.1:5005",
         30.0,
     )
+    assert (settings.reception_url, settings.public_url) == (
+        "http://127.0.0.1:8080",
+        "http://localhost:8000",
+    )
 
 
 def test_values_from_the_environment() -> None:
@@ -27,9 +31,15 @@ def test_values_from_the_environment() -> None:
             "RASA_URL": "http://rasa:5005/",
             "TELEGRAM_POLL_TIMEOUT_SECONDS": "3",
             "BOT_OUTBOX_KEEP_DAYS": "0.5",
+            "RECEPTION_URL": "http://reception:8080/",
+            "BOT_PUBLIC_URL": "https://assistant.example.org/",
         }
     )
     assert (settings.port, settings.rasa_url) == (8123, "http://rasa:5005")
+    assert (settings.reception_url, settings.public_url) == (
+        "http://reception:8080",
+        "https://assistant.example.org",
+    )
     assert (settings.telegram_poll_timeout_seconds, settings.outbox_keep_days) == (3, 0.5)
 
 
@@ -39,6 +49,8 @@ def test_values_from_the_environment() -> None:
         ("BOT_PORT", "eighty"),
         ("BOT_PORT", "70000"),
         ("RASA_URL", "rasa:5005"),
+        ("RECEPTION_URL", "reception:8080"),
+        ("BOT_PUBLIC_URL", "assistant.example.org"),
         ("RASA_TIMEOUT_SECONDS", "0"),
         ("TELEGRAM_POLL_TIMEOUT_SECONDS", "1.5"),
         ("CHAT_MESSAGES_PER_MINUTE", "nan"),

@@ -35,6 +35,22 @@ class Patient:
         self.last = self.replies(after=mark)
         return self.last
 
+    def sends_document(self, data: bytes, file_name: str, mime_type: str) -> list[dict[str, Any]]:
+        """Send a file "as a file" and return the bot's replies."""
+        mark = self.telegram.mark(self.chat_id)
+        self.telegram.send_document(
+            self.chat_id, data, file_name, mime_type, language_code=self.language
+        )
+        self.last = self.replies(after=mark)
+        return self.last
+
+    def sends_photo(self, data: bytes) -> list[dict[str, Any]]:
+        """Send a photo (which Telegram compresses) and return the bot's replies."""
+        mark = self.telegram.mark(self.chat_id)
+        self.telegram.send_photo(self.chat_id, data, language_code=self.language)
+        self.last = self.replies(after=mark)
+        return self.last
+
     def replies(self, after: int) -> list[dict[str, Any]]:
         """The bot's whole answer to a turn: wait for its first message, then until the bot has
         nothing left to do for this chat (the update and every reply done), however slow the

@@ -200,9 +200,8 @@ def test_coming_back_after_the_session_expired_offers_to_continue(
     assert patient.texts() == [patient.seen("ask_care_stage")]
 
 
+# Documents and photos are records (tests/bot/test_records.py); other media get a polite answer.
 MEDIA = {
-    "photo": [{"file_id": "photo-1", "file_unique_id": "u1", "width": 90, "height": 90}],
-    "document": {"file_id": "doc-1", "file_unique_id": "u2", "file_name": "report.pdf"},
     "sticker": {
         "file_id": "st-1",
         "file_unique_id": "u3",
@@ -220,7 +219,7 @@ MEDIA = {
 def test_media_gets_a_polite_answer(
     stack: Stack, telegram: TelegramEmulator, content: ContentStore, kind: str
 ) -> None:
-    """A photo, document, sticker or voice message is answered, never silently dropped."""
+    """A sticker or voice message is answered, never silently dropped."""
     chat_id = 69_000 + sorted(MEDIA).index(kind)
     patient = Patient(telegram, content, chat_id, stack.bot_database)
     mark = telegram.mark(chat_id)
@@ -237,6 +236,15 @@ def test_media_gets_a_polite_answer(
     )
     replies = patient.replies(after=mark)
     assert [r["text"] for r in replies] == [patient.seen("unsupported_media")]
+
+
+def test_a_file_sent_before_any_request_is_not_kept(
+    stack: Stack, telegram: TelegramEmulator, content: ContentStore
+) -> None:
+    """Files join a request at reception; before there is one, the patient learns how to start."""
+    patient = Patient(telegram, content, 69_100, stack.bot_database)
+    patient.sends_document(b"%PDF-1.4\n%%EOF\n", "letter.pdf", "application/pdf")
+    assert patient.texts() == [patient.seen("records_no_request")]
 
 
 def test_human_help_mid_form_creates_a_callback_ticket(

@@ -43,7 +43,8 @@ logger = logging.getLogger(__name__)
 QUEUES = (UPDATES_QUEUE, MESSAGES_QUEUE, CALLBACKS_QUEUE)
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGES = filters.UpdateType.MESSAGE
-RECORDS = filters.Document.ALL | filters.PHOTO
+# A GIF comes as an animation and a document both: it is no record.
+RECORDS = (filters.Document.ALL & ~filters.ANIMATION) | filters.PHOTO
 
 
 def file_url_for(base_url: str) -> str:

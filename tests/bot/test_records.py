@@ -460,10 +460,21 @@ async def test_nothing_reaches_reception_from_a_group_chat(
     assert reception[0].calls == [] and telegram.downloads == []
 
 
-async def test_voice_and_stickers_still_get_the_polite_answer(
-    bot: FakeRasa, telegram: TelegramEmulator, chat: Chat
+GIF = {"file_id": "g1", "file_unique_id": "ug1", "width": 1, "height": 1, "duration": 1}
+OTHER_MEDIA = {
+    "voice": {"voice": {"file_id": "v1", "file_unique_id": "uv1", "duration": 3}},
+    "animation": {"animation": GIF, "document": {"file_id": "g1", "file_unique_id": "ug1"}},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(OTHER_MEDIA))
+async def test_voice_and_gifs_still_get_the_polite_answer(
+    bot: FakeRasa,
+    telegram: TelegramEmulator,
+    reception: tuple[FakeReception, TestServer],
+    chat: Chat,
+    kind: str,
 ) -> None:
-    voice = {"file_id": "v1", "file_unique_id": "uv1", "duration": 3}
     [answer] = await chat.answer(
         lambda: telegram.send_update(
             {
@@ -472,12 +483,13 @@ async def test_voice_and_stickers_still_get_the_polite_answer(
                     "date": 1_700_000_000,
                     "chat": {"id": CHAT, "type": "private"},
                     "from": {"id": CHAT, "is_bot": False, "first_name": "Test"},
-                    "voice": voice,
+                    **OTHER_MEDIA[kind],
                 }
             }
         )
     )
     assert answer["text"] == chat.seen("unsupported_media")
+    assert reception[0].calls == []
 
 
 def test_label_payloads_fit_telegram_and_never_look_like_rasa_s() -> None:

@@ -18,6 +18,7 @@ import yaml
 
 MAX_PORT = 65_535
 _MAX_DIGITS = 9
+_MAX_BYTE_DIGITS = 15  # a petabyte: enough for any size limit
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -91,6 +92,16 @@ def whole_number(env: Mapping[str, str], name: str, default: int) -> int:
     if value is None or value < 1:
         raise EnvError("not_whole_number", name=name, value=raw)
     return value
+
+
+def byte_count(env: Mapping[str, str], name: str, default: int) -> int:
+    """Return a size in bytes: a whole number of at least 1 (up to fifteen digits)."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= _MAX_BYTE_DIGITS) or int(raw) < 1:
+        raise EnvError("not_byte_count", name=name, value=raw)
+    return int(raw)
 
 
 def days(env: Mapping[str, str], name: str, default: int | None, *, maximum: int) -> int | None:

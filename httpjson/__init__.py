@@ -78,11 +78,16 @@ class JsonService:
         path: str,
         *,
         body: Any = None,
+        data: Any = None,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         timeout_seconds: float | None = None,
     ) -> Answer:
-        """Send one request with the token and return the answer; raise Unreachable if none."""
+        """Send one request with the token and return the answer; raise Unreachable if none.
+
+        The body is `body` as JSON or, for a file, `data` as it is (bytes or an open file,
+        streamed by aiohttp with its Content-Length).
+        """
         all_params = dict(params or {})
         all_headers = {**self.headers, **(headers or {})}
         if self.token_in is TokenIn.QUERY:
@@ -90,7 +95,8 @@ class JsonService:
         else:
             all_headers["Authorization"] = f"Bearer {self.token}"
         timeout = aiohttp.ClientTimeout(total=timeout_seconds or self.timeout_seconds)
-        request = {"params": all_params, "headers": all_headers, "json": body, "timeout": timeout}
+        request = {"params": all_params, "headers": all_headers, "timeout": timeout}
+        request.update({"data": data} if data is not None else {"json": body})
         try:
             if self.session is not None:
                 return await _sent(self.session, method, f"{self.base_url}{path}", request)

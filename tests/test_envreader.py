@@ -15,6 +15,7 @@ def test_blank_or_missing_variables_take_the_default() -> None:
         assert read.url(env, name, "http://h/") == "http://h"
         assert read.port(env, name, 8000) == 8000
         assert read.whole_number(env, name, 5) == 5
+        assert read.byte_count(env, name, 2**31) == 2**31
         assert read.days(env, name, None, maximum=10) is None
         assert read.number(env, name, 7.0) == 7.0
         assert read.seconds(env, name, 0.5) == 0.5
@@ -36,6 +37,7 @@ def test_values_are_read_without_surrounding_blanks() -> None:
     assert read.url(env, "U", "") == "https://a.example"
     assert read.port(env, "P", 1) == 8080
     assert read.whole_number(env, "N", 1) == 3
+    assert read.byte_count({"B": " 2147483648 "}, "B", 1) == 2_147_483_648
     assert read.days(env, "D", None, maximum=36_500) == 30
     assert (read.number(env, "F", 1.0), read.seconds(env, "F", 1.0)) == (1.5, 1.5)
     assert read.flag(env, "Y", False) is True
@@ -61,6 +63,8 @@ def test_an_address_falls_back_to_a_port_on_loopback() -> None:
         (lambda env: read.whole_number(env, "V", 1), "1.5", "not_whole_number"),
         (lambda env: read.whole_number(env, "V", 1), "²", "not_whole_number"),
         (lambda env: read.whole_number(env, "V", 1), "1" + "0" * 20, "not_whole_number"),
+        (lambda env: read.byte_count(env, "V", 1), "0", "not_byte_count"),
+        (lambda env: read.byte_count(env, "V", 1), "500MiB", "not_byte_count"),
         (lambda env: read.days(env, "V", None, maximum=10), "11", "not_days"),
         (lambda env: read.number(env, "V", 1.0), "-5", "not_number"),
         (lambda env: read.number(env, "V", 1.0), "nan", "not_number"),
@@ -96,5 +100,5 @@ def test_a_secret_must_be_set_and_long_enough() -> None:
 
 def test_every_code_has_words() -> None:
     codes = {"missing", "too_short", "not_url", "not_port", "not_whole_number", "not_days"}
-    codes |= {"not_number", "not_seconds", "not_flag"}
+    codes |= {"not_number", "not_seconds", "not_flag", "not_byte_count"}
     assert set(read.WORDS) == codes

@@ -111,3 +111,28 @@ async def test_a_closed_port_is_no_answer_and_names_no_address() -> None:
 def test_an_answer_reads_its_body_lazily() -> None:
     assert Answer(200, b'{"error": "flat"}').error_message() == ""
     assert Answer(503, b"").ok is False
+
+
+async def test_a_file_is_sent_as_it_is_with_its_length(tmp_path: Any) -> None:
+    """`data` sends raw bytes (an open file, streamed), with Content-Length, not JSON."""
+    seen: list[tuple[str | None, int | None, bytes]] = []
+
+    async def keep(request: web.Request) -> web.Response:
+        seen.append((request.content_type, request.content_length, await request.read()))
+        return web.json_response({}, status=201)
+
+    app = web.Application()
+    app.router.add_post("/files", keep)
+    server = TestServer(app)
+    await server.start_server()
+    path = tmp_path / "file.bin"
+    path.write_bytes(b"\x00\x01raw bytes")
+    try:
+        service = JsonService(str(server.make_url("")).rstrip("/"), "t")
+        with path.open("rb") as file:
+            headers = {"Content-Type": "application/octet-stream"}
+            answer = await service.call("POST", "/files", data=file, headers=headers)
+    finally:
+        await server.close()
+    assert answer.status == 201
+    assert seen == [("application/octet-stream", 11, b"\x00\x01raw bytes")]

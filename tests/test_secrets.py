@@ -14,6 +14,8 @@ from bot.settings import SettingsError as BotSettingsError
 from harness.stack import ROOT, VENV_PYTHON, free_port
 from reception.settings import Settings as ReceptionSettings
 from reception.settings import SettingsError as ReceptionSettingsError
+from uploads.settings import Settings as UploadsSettings
+from uploads.settings import SettingsError as UploadsSettingsError
 
 SECRETS = ("RECEPTION_API_TOKEN", "RECEPTION_SESSION_SECRET", "TELEGRAM_", "RASA_API_TOKEN")
 
@@ -50,6 +52,7 @@ def environment(**values: str) -> dict[str, str]:
         ("actions", {}, "RECEPTION_API_TOKEN"),
         ("reception", {}, "RECEPTION_API_TOKEN"),
         ("reception", {"RECEPTION_API_TOKEN": "token"}, "RECEPTION_SESSION_SECRET"),
+        ("uploads", {}, "RECEPTION_API_TOKEN"),
     ],
     ids=[
         "bot-no-token",
@@ -59,6 +62,7 @@ def environment(**values: str) -> dict[str, str]:
         "actions-no-token",
         "reception-no-token",
         "reception-no-session-secret",
+        "uploads-no-token",
     ],
 )
 def test_a_process_refuses_to_start_without_its_secret(
@@ -84,6 +88,7 @@ def test_no_settings_class_has_a_default_secret() -> None:
         (BotSettings, BotSettingsError),
         (ActionsSettings, ActionsSettingsError),
         (ReceptionSettings, ReceptionSettingsError),
+        (UploadsSettings, UploadsSettingsError),
     ):
         with pytest.raises(error):
             settings.from_env({})

@@ -19,6 +19,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from contentlib import ContentStore
 from harness.stack import free_port
+from tests.accessibility import assert_accessible
 from tests.waiting import until
 
 from .fake_reception import FakeReception
@@ -130,3 +131,37 @@ async def test_an_upload_in_the_page_resumes_after_the_process_is_killed(
     assert fake.links[TOKEN].attachments[0]["label"] == "imaging"
     # The same upload went on (one creation in the log), from what the disk had kept.
     assert service.log.read_text().count("POST /records/…/files/ 201") == 1
+
+
+async def test_the_page_with_files_chosen_has_no_accessibility_violation(
+    service: UploadsProcess,
+    reception: tuple[FakeReception, str],
+    browser: webdriver.Chrome,
+    tmp_path: Path,
+) -> None:
+    fake, _ = reception
+    fake.add_link(TOKEN, language="nl").attachments.append(
+        {"label": "blood", "size": 120_000, "scan": "infected", "received_at": "2026-12-01T09:00Z"}
+    )
+    record = tmp_path / "verslag.pdf"
+    record.write_bytes(b"%PDF-1.7\n")
+    await asyncio.to_thread(open_page, browser, f"{service.url}/records/{TOKEN}")
+    await asyncio.to_thread(browser.find_element(By.ID, "pick-files").send_keys, str(record))
+    await asyncio.to_thread(assert_accessible, browser)
+    browser.set_window_size(390, 844)  # a phone
+    try:
+        await asyncio.to_thread(assert_accessible, browser)
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 390, "nothing sticks out sideways on a phone"
+        send = browser.find_element(By.ID, "send")
+        assert send.size["height"] >= 44, "a button big enough for a finger"
+    finally:
+        browser.set_window_size(1000, 900)
+
+
+async def test_an_expired_link_page_has_no_accessibility_violation(
+    service: UploadsProcess, reception: tuple[FakeReception, str], browser: webdriver.Chrome
+) -> None:
+    reception[0].add_link(TOKEN, state="expired")
+    await asyncio.to_thread(browser.get, f"{service.url}/records/{TOKEN}")
+    await asyncio.to_thread(assert_accessible, browser)

@@ -81,7 +81,7 @@ class Courier:
                     logger.warning("reception cannot take an upload now (%s); trying again", error)
             await asyncio.sleep(delay * random.uniform(0.8, 1.2))
             delay = min(delay * 2, LAST_RETRY_SECONDS)
-        if outcome is None or self.partials.get(upload.id) is None:
+        if outcome is None or self.partials.get(upload.token, upload.id) is None:
             return  # deleted meanwhile (its link ended, or the patient gave it up)
         self.partials.answer(upload, outcome)
         self.links.forget(upload.token)

@@ -1,13 +1,16 @@
 """Uploads on disk: each one's bytes so far and what is known of it, so a restart resumes it.
 
-Every upload has a random id. Under the uploads folder, `<id>.part` holds the bytes received
-(its size is the upload's offset) and `<id>.json` what the upload is: its length, its label,
-the link it belongs to, and once reception has answered, the outcome (then the bytes are
-deleted). Nothing is named after the patient's file, and nothing of this lives only in memory.
+Every upload has a random id, and lives in its link's folder (named by a hash of the link's
+token): `<id>.part` holds the bytes received (its size is the upload's offset) and `<id>.json`
+what the upload is: its length, its label, the link it belongs to, and once reception has
+answered, the outcome (then the bytes are deleted). Nothing is named after the patient's file,
+and nothing of this lives only in memory.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import hmac
 import json
 import os
@@ -21,6 +24,7 @@ from typing import Any
 
 UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
 PART, META = ".part", ".json"
+LINK_FOLDER_CHARACTERS = 32
 
 
 @dataclass(frozen=True)
@@ -50,31 +54,31 @@ class Partials:
     def create(self, token: str, length: int, label: str | None) -> Upload:
         """Start an upload: an empty file for its bytes, and its description."""
         upload = Upload(secrets.token_urlsafe(16), length, label, token, time.time())
-        _private(self._part(upload.id)).close()
+        self._link_folder(token).mkdir(mode=0o700, exist_ok=True)
+        _private(self._part(upload)).close()
         self._save(upload)
         return upload
 
-    def get(self, upload_id: str) -> Upload | None:
-        """The upload with this id, or None."""
+    def get(self, token: str, upload_id: str) -> Upload | None:
+        """The upload with this id made through this link, or None."""
         if not UPLOAD_ID.match(upload_id):
             return None
-        try:
-            raw = json.loads(self._meta(upload_id).read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError):
-            return None
-        return Upload(**raw)
+        upload = _read(self._link_folder(token) / f"{upload_id}{META}")
+        return upload if upload is not None and upload.belongs_to(token) else None
+
+    def of_link(self, token: str) -> Iterator[Upload]:
+        """Every upload made through one link."""
+        yield from _read_all(self._link_folder(token))
 
     def all(self) -> Iterator[Upload]:
-        """Every upload in the folder."""
-        for path in sorted(self.folder.glob(f"*{META}")):
-            upload = self.get(path.stem)
-            if upload is not None:
-                yield upload
+        """Every upload of every link."""
+        for folder in sorted(p for p in self.folder.iterdir() if p.is_dir()):
+            yield from _read_all(folder)
 
     def offset(self, upload: Upload) -> int:
         """How many bytes have arrived: the size of its file, or all of them once answered."""
         try:
-            return self._part(upload.id).stat().st_size
+            return self._part(upload).stat().st_size
         except FileNotFoundError:
             return upload.length
 
@@ -84,11 +88,11 @@ class Partials:
 
     def bytes_path(self, upload: Upload) -> Path:
         """The file that holds the upload's bytes."""
-        return self._part(upload.id)
+        return self._part(upload)
 
     def touched_at(self, upload: Upload) -> float:
         """When bytes last arrived (or when it was answered, or made)."""
-        for path in (self._part(upload.id), self._meta(upload.id)):
+        for path in (self._part(upload), self._meta(upload)):
             try:
                 return path.stat().st_mtime
             except FileNotFoundError:
@@ -99,28 +103,50 @@ class Partials:
         """Record reception's answer and delete the bytes: reception holds them, or refused them."""
         answered = replace(upload, outcome=dict(outcome))
         self._save(answered)
-        self._part(upload.id).unlink(missing_ok=True)
+        self._part(upload).unlink(missing_ok=True)
         return answered
 
     def delete(self, upload: Upload) -> None:
-        """Forget an upload and its bytes."""
-        self._part(upload.id).unlink(missing_ok=True)
-        self._meta(upload.id).unlink(missing_ok=True)
+        """Forget an upload and its bytes (and its link's folder, once empty)."""
+        self._part(upload).unlink(missing_ok=True)
+        self._meta(upload).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self._link_folder(upload.token).rmdir()
 
     def _save(self, upload: Upload) -> None:
         """Write the description atomically: a crash leaves the old one or the new one."""
-        temporary = self.folder / f"{upload.id}{META}.tmp"
+        temporary = self._meta(upload).with_suffix(f"{META}.tmp")
         with _private(temporary) as file:
             file.write(json.dumps(asdict(upload)).encode())
             file.flush()
             os.fsync(file.fileno())
-        os.replace(temporary, self._meta(upload.id))
+        os.replace(temporary, self._meta(upload))
 
-    def _part(self, upload_id: str) -> Path:
-        return self.folder / f"{upload_id}{PART}"
+    def _link_folder(self, token: str) -> Path:
+        """The folder of one link's uploads: a hash of its token, never the token."""
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        return self.folder / digest[:LINK_FOLDER_CHARACTERS]
 
-    def _meta(self, upload_id: str) -> Path:
-        return self.folder / f"{upload_id}{META}"
+    def _part(self, upload: Upload) -> Path:
+        return self._link_folder(upload.token) / f"{upload.id}{PART}"
+
+    def _meta(self, upload: Upload) -> Path:
+        return self._link_folder(upload.token) / f"{upload.id}{META}"
+
+
+def _read(path: Path) -> Upload | None:
+    """The upload a description file describes, or None when there is none (or it is broken)."""
+    try:
+        return Upload(**json.loads(path.read_text(encoding="utf-8")))
+    except (FileNotFoundError, NotADirectoryError, ValueError, TypeError):
+        return None
+
+
+def _read_all(folder: Path) -> Iterator[Upload]:
+    """Every upload described in one link's folder."""
+    for path in sorted(folder.glob(f"*{META}")):
+        if (upload := _read(path)) is not None:
+            yield upload
 
 
 def _private(path: Path) -> Any:

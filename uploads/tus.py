@@ -105,7 +105,7 @@ async def create(request: web.Request) -> web.Response:
     partials = request.app[PARTIALS_KEY]
     if length > settings.max_file_bytes:
         raise _too_large("file_too_large")
-    under_way = sum(u.length for u in partials.all() if u.belongs_to(token) and u.outcome is None)
+    under_way = sum(u.length for u in partials.of_link(token) if u.outcome is None)
     if link.bytes_received + under_way + length > settings.max_request_bytes:
         raise _too_large("request_too_large")
     upload = partials.create(token, length, label)
@@ -208,8 +208,8 @@ async def _upload(request: web.Request) -> Upload:
     """The upload the path names, made through this link; 404 when there is none."""
     token = request.match_info["token"]
     await live_link(request, token)
-    upload = request.app[PARTIALS_KEY].get(request.match_info["upload_id"])
-    if upload is None or not upload.belongs_to(token):
+    upload = request.app[PARTIALS_KEY].get(token, request.match_info["upload_id"])
+    if upload is None:
         raise web.HTTPNotFound(text="unknown_upload")
     return upload
 

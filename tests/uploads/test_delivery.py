@@ -74,15 +74,15 @@ async def test_tidying_deletes_the_uploads_of_ended_links_and_old_ones(
         links = Links(ReceptionClient(url, API_TOKEN, session), seconds=0.0)
         now = time.time()
         assert await tidy_once(partials, links, keep_partial_seconds=3600, now=now) == 1
-        assert partials.get(ended.id) is None
+        assert partials.get(ended.token, ended.id) is None
         old_path = partials.bytes_path(old)
         os.utime(old_path, (now - 7200, now - 7200))
         assert await tidy_once(partials, links, keep_partial_seconds=3600, now=now) == 1
-        assert partials.get(old.id) is None and not old_path.exists()
+        assert partials.get(TOKEN, old.id) is None and not old_path.exists()
         later = now + KEEP_OUTCOME_SECONDS + 1
         await tidy_once(partials, links, keep_partial_seconds=later, now=later)
-        assert partials.get(answered.id) is None
-        assert partials.get(live.id) is not None
+        assert partials.get(TOKEN, answered.id) is None
+        assert partials.get(TOKEN, live.id) is not None
 
 
 async def test_uploads_are_kept_under_random_names_readable_by_this_user_only(
@@ -92,9 +92,20 @@ async def test_uploads_are_kept_under_random_names_readable_by_this_user_only(
     headers = {**TUS, "Upload-Length": "4", "Upload-Metadata": "filename bXktc2Nhbi5wZGY="}
     response = await uploads.post(f"/records/{TOKEN}/files/", headers=headers)
     assert response.status == 201
-    names = [p.name for p in settings.uploads_dir.iterdir()]
-    assert names and not any("scan" in name for name in names)
-    for path in settings.uploads_dir.iterdir():
-        assert path.stat().st_mode & 0o077 == 0
-    assert settings.uploads_dir.stat().st_mode & 0o077 == 0
-    assert TOKEN not in "".join(names)
+    kept = list(settings.uploads_dir.rglob("*"))
+    names = [path.name for path in kept]
+    assert len(names) == 3  # the link's folder, the bytes and the description
+    assert not any("scan" in name or TOKEN in name for name in names)
+    for path in [settings.uploads_dir, *kept]:
+        assert path.stat().st_mode & 0o077 == 0, path
+
+
+def test_an_upload_is_found_only_through_its_own_link(tmp_path: Path) -> None:
+    partials = Partials(tmp_path)
+    upload = partials.create(TOKEN, 10, "reports")
+    assert partials.get(TOKEN, upload.id) == upload
+    assert partials.get("another-live-link-0123456789", upload.id) is None
+    assert partials.get(TOKEN, "../../etc/passwd") is None
+    assert [u.id for u in partials.of_link(TOKEN)] == [upload.id]
+    partials.delete(upload)
+    assert list(tmp_path.iterdir()) == []

@@ -117,7 +117,7 @@ async def test_an_upload_in_the_page_resumes_after_the_process_is_killed(
     await asyncio.to_thread(pick, browser, record, "imaging")
 
     def part_size() -> int:
-        parts = list(service.folder.glob("*.part"))
+        parts = list(service.folder.rglob("*.part"))
         return parts[0].stat().st_size if parts else 0
 
     await until(lambda: part_size() > 0, timeout=30)

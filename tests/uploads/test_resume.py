@@ -63,7 +63,7 @@ async def test_an_upload_resumes_after_the_process_is_killed(
         return uploader.url
 
     url = await asyncio.to_thread(first_two_chunks)
-    part = next(service.folder.glob("*.part"))
+    part = next(service.folder.rglob("*.part"))
     assert part.stat().st_size == 2 * CHUNK
     assert "scan" not in part.name
 

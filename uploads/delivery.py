@@ -79,6 +79,8 @@ class Courier:
                     break
                 except ReceptionUnavailable as error:
                     logger.warning("reception cannot take an upload now (%s); trying again", error)
+                except Exception:
+                    logger.exception("handing upload %s over failed; trying again", upload.id)
             await asyncio.sleep(delay * random.uniform(0.8, 1.2))
             delay = min(delay * 2, LAST_RETRY_SECONDS)
         if outcome is None or self.partials.get(upload.token, upload.id) is None:

@@ -105,10 +105,11 @@ async def create(request: web.Request) -> web.Response:
     partials = request.app[PARTIALS_KEY]
     if length > settings.max_file_bytes:
         raise _too_large("file_too_large")
-    under_way = sum(u.length for u in partials.of_link(token) if u.outcome is None)
-    if link.bytes_received + under_way + length > settings.max_request_bytes:
-        raise _too_large("request_too_large")
-    upload = partials.create(token, length, label)
+    async with _lock(request.app, f"link:{token}"):  # two files cannot share the last room
+        under_way = sum(u.length for u in partials.of_link(token) if u.outcome is None)
+        if link.bytes_received + under_way + length > settings.max_request_bytes:
+            raise _too_large("request_too_large")
+        upload = partials.create(token, length, label)
     if length == 0:
         request.app[COURIER_KEY].hand_over(upload)
     location = request.app.router["upload"].url_for(token=token, upload_id=upload.id)
@@ -243,9 +244,9 @@ def _this_task() -> asyncio.Task[object]:
     return task
 
 
-def _lock(app: web.Application, upload_id: str) -> asyncio.Lock:
-    """The lock that lets one request at a time write an upload."""
-    return app[LOCKS_KEY].setdefault(upload_id, asyncio.Lock())
+def _lock(app: web.Application, name: str) -> asyncio.Lock:
+    """The lock that lets one request at a time write an upload (or create one for a link)."""
+    return app[LOCKS_KEY].setdefault(name, asyncio.Lock())
 
 
 def _number(raw: str | None, header: str) -> int:

@@ -70,6 +70,7 @@ format: setup ## Format the code
 test: setup lint content-check validate train conversations ## Set everything up and run the whole test suite
 	@scripts/ensure-chromium
 	@scripts/ensure-axe
+	@scripts/ensure-clamav
 	$(VENV)/bin/python -m pytest -m "not e2e and not soak" -n 2  # the unit tests, on both cores
 	$(VENV)/bin/python -m pytest -m "e2e and not soak"  # one shared stack, one test at a time
 

@@ -16,6 +16,8 @@ from sqlengine import normalise_url as normalise_database_url
 
 from .follow_ups import FollowUpPolicy
 from .service_levels import BusinessCalendar, ServiceLevels
+from .virus_scan import DEFAULT_TIMEOUT_SECONDS as DEFAULT_SCAN_TIMEOUT_SECONDS
+from .virus_scan import ClamdAddress
 from .wording import CodedError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/reception.db"
@@ -70,6 +72,8 @@ class Settings:
     rasa_url: str = read.loopback(RASA_PORT)
     rasa_api_token: str = ""
     rasa_timeout_seconds: float = 10.0
+    clamd_socket: str | None = None  # None: files are not scanned, and stay "pending"
+    clamd_timeout_seconds: float = DEFAULT_SCAN_TIMEOUT_SECONDS
     retention_days: int | None = None  # None: the period the privacy notice promises
     retention_interval_seconds: float = 3600.0
     login_attempts_per_email: int = 5
@@ -87,6 +91,10 @@ class Settings:
         check_retention_days(self.retention_days)
         if not 0 < self.retention_interval_seconds < math.inf:
             raise SettingsError("retention_interval_invalid")
+        if self.clamd_socket is not None:
+            check_clamd_socket(self.clamd_socket)
+        if not 0 < self.clamd_timeout_seconds < math.inf:
+            raise SettingsError("clamd_timeout_invalid")
         for value in (
             self.login_attempts_per_email,
             self.login_attempts_per_address,
@@ -118,6 +126,10 @@ class Settings:
                 content_dir=content_dir_from_env(env),
                 rasa_url=read.local_url(env, "RASA_URL", "RASA_PORT", RASA_PORT),
                 rasa_api_token=read.text(env, "RASA_API_TOKEN", cls.rasa_api_token),
+                clamd_socket=read.optional(env, "RECEPTION_CLAMD_SOCKET"),
+                clamd_timeout_seconds=read.seconds(
+                    env, "RECEPTION_CLAMD_TIMEOUT_SECONDS", cls.clamd_timeout_seconds
+                ),
                 retention_days=retention_days_from_env(env),
                 retention_interval_seconds=read.seconds(
                     env, "RECEPTION_RETENTION_INTERVAL_SECONDS", cls.retention_interval_seconds
@@ -161,6 +173,14 @@ def check_retention_days(days: int | None) -> None:
         return
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_RETENTION_DAYS:
         raise SettingsError("retention_days_invalid", maximum=MAX_RETENTION_DAYS, value=days)
+
+
+def check_clamd_socket(address: str) -> None:
+    """Refuse a clamd address that is neither a unix socket's path nor tcp://host:port."""
+    try:
+        ClamdAddress.parse(address)
+    except ValueError:
+        raise SettingsError("clamd_socket_invalid", value=address) from None
 
 
 def retention_days_from_env(environ: Mapping[str, str] | None = None) -> int | None:

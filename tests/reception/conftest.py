@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from reception.app import create_app
 from reception.models import StaffRole
 from reception.settings import Settings, normalise_database_url
+from tests.clamav import Clamd, running_clamd
 from tests.databases import empty_database, postgres_url
 from tests.reception.support import FakeBot, StaffBrowser, add_staff
 
@@ -29,6 +30,13 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     sqlite_url = f"sqlite:///{tmp_path / 'var' / 'reception.db'}"
     async with empty_database(request, sqlite_url) as url:
         yield normalise_database_url(url)
+
+
+@pytest.fixture(scope="session")
+def clamd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clamd]:
+    """Yield a real clamd on the offline EICAR database, one for the whole session."""
+    with running_clamd(tmp_path_factory.mktemp("clamd")) as daemon:
+        yield daemon
 
 
 @pytest.fixture

@@ -15,6 +15,8 @@ from contentlib import ContentStore
 from harness.stack import free_port
 from uploads.access_log import without_token
 from uploads.app import create_app
+from uploads.labels import CHECKLIST, LABELS
+from uploads.page import PAGE_TEXTS, PROBLEMS, STATE_TEXTS
 from uploads.settings import Settings
 
 from .fake_reception import FakeReception
@@ -119,3 +121,16 @@ def test_the_access_log_never_shows_a_token() -> None:
     assert without_token(f"/records/{TOKEN}/files/abc") == "/records/…/files/abc"
     assert without_token(f"/records/{TOKEN}") == "/records/…"
     assert without_token("/static/records.js") == "/static/records.js"
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "nl"])
+def test_every_sentence_the_service_says_is_written_in_each_language(
+    content: ContentStore, language: str
+) -> None:
+    keys = [f"uploads.page.{key}" for key in PAGE_TEXTS]
+    keys += [f"uploads.state.{key}" for key in STATE_TEXTS]
+    keys += [f"uploads.{kind}.{part}" for kind in PROBLEMS.values() for part in ("title", "text")]
+    keys += [f"records.{key}.name" for key in CHECKLIST] + ["uploads.page.label_other"]
+    written = content.messages(language)
+    assert [key for key in keys if key not in written] == []
+    assert set(LABELS) == {*CHECKLIST, "other"}

@@ -32,7 +32,8 @@ $(RASA_VENV)/.installed: requirements-rasa.txt requirements-embeddings.txt
 	$(RASA_VENV)/bin/pip install -q --no-deps --require-hashes -r requirements-embeddings.txt
 	touch $@
 
-setup: $(VENV)/.installed $(RASA_VENV)/.installed ## Create both Python environments
+setup: $(VENV)/.installed $(RASA_VENV)/.installed ## Create both Python environments and install the upload page's tus client
+	@scripts/ensure-tus-js
 
 train: setup ## Train the Rasa model if its training data changed
 	@$(RASA_ENV) scripts/train
@@ -49,7 +50,7 @@ nlu-report: train ## Per language: intent macro-F1, FAQ top-1, answered share, c
 	  parse --model $(MODEL) --out build/nlu-report/parses.json
 	$(VENV)/bin/python -m bench.nlu_report score build/nlu-report/parses.json
 
-run: train ## Start Rasa, the actions, reception and the bot (Ctrl-C stops them)
+run: train ## Start Rasa, the actions, reception, the bot and the upload service (Ctrl-C stops them)
 	scripts/run
 
 content-check: setup ## Check the editors' content: front matter, keys, templates, examples, links

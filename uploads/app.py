@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from pathlib import Path
+from weakref import WeakValueDictionary
 
 import aiohttp
 from aiohttp import web
@@ -62,7 +63,7 @@ def create_app(settings: Settings) -> web.Application:
     app[CONTENT_KEY] = ContentStore(settings.content_dir)
     app[TEMPLATES_KEY] = page.template_environment()
     app[PARTIALS_KEY] = Partials(settings.uploads_dir)
-    app[LOCKS_KEY] = {}
+    app[LOCKS_KEY] = WeakValueDictionary()
     app[WRITERS_KEY] = {}
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/records/{token}", page.page, name="page")

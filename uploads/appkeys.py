@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from weakref import WeakValueDictionary
 
 import jinja2
 from aiohttp import web
@@ -20,6 +21,7 @@ TEMPLATES_KEY = web.AppKey("templates", jinja2.Environment)
 PARTIALS_KEY = web.AppKey("partials", Partials)
 LINKS_KEY = web.AppKey("links", Links)
 COURIER_KEY = web.AppKey("courier", Courier)
-LOCKS_KEY = web.AppKey("locks", dict[str, asyncio.Lock])
+# A lock per upload (and per link, for creating uploads), forgotten once nobody holds it.
+LOCKS_KEY = web.AppKey("locks", WeakValueDictionary[str, asyncio.Lock])
 # The request writing each upload, by upload id.
 WRITERS_KEY = web.AppKey("writers", dict[str, asyncio.Task[object]])

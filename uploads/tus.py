@@ -246,7 +246,11 @@ def _this_task() -> asyncio.Task[object]:
 
 def _lock(app: web.Application, name: str) -> asyncio.Lock:
     """The lock that lets one request at a time write an upload (or create one for a link)."""
-    return app[LOCKS_KEY].setdefault(name, asyncio.Lock())
+    locks = app[LOCKS_KEY]
+    lock = locks.get(name)
+    if lock is None:
+        lock = locks[name] = asyncio.Lock()
+    return lock
 
 
 def _number(raw: str | None, header: str) -> int:

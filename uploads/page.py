@@ -40,6 +40,7 @@ PAGE_TEXTS = (
     "files_count",
     "limits",
     "resume_hint",
+    "skipped_programs",
 )
 # What the page's script says about each file, by state (uploads.state.<name>).
 STATE_TEXTS = (

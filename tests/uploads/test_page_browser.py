@@ -165,3 +165,40 @@ async def test_an_expired_link_page_has_no_accessibility_violation(
     reception[0].add_link(TOKEN, state="expired")
     await asyncio.to_thread(browser.get, f"{service.url}/records/{TOKEN}")
     await asyncio.to_thread(assert_accessible, browser)
+
+
+async def test_a_cd_folder_is_sent_as_imaging_without_its_viewer_program(
+    service: UploadsProcess,
+    reception: tuple[FakeReception, str],
+    browser: webdriver.Chrome,
+    content: ContentStore,
+    tmp_path: Path,
+) -> None:
+    fake, _ = reception
+    fake.add_link(TOKEN)
+    cd = tmp_path / "CD"
+    (cd / "DICOM").mkdir(parents=True)
+    images = {"DICOMDIR": b"\x00" * 128 + b"DICM dir", "DICOM/IM000001": b"\x00" * 128 + b"DICM 1"}
+    for name, data in images.items():
+        (cd / name).write_bytes(data)
+    (cd / "viewer.exe").write_bytes(b"MZ viewer")
+    (cd / "autorun.inf").write_bytes(b"[autorun]")
+    await asyncio.to_thread(open_page, browser, f"{service.url}/records/{TOKEN}")
+    await asyncio.to_thread(browser.find_element(By.ID, "pick-folder").send_keys, str(cd))
+    rows = browser.find_elements(By.CSS_SELECTOR, "#batches li.file .name")
+    assert sorted(row.text for row in rows) == ["CD/DICOM/IM000001", "CD/DICOMDIR"]
+    label = Select(browser.find_element(By.CSS_SELECTOR, "#batches select"))
+    assert label.first_selected_option.get_attribute("value") == "imaging"
+    hints = browser.find_elements(By.CSS_SELECTOR, "#batches .hint")
+    assert [hint.text for hint in hints] == [content.text("uploads.page.skipped_programs", "en")]
+    await asyncio.to_thread(browser.find_element(By.ID, "send").click)
+
+    def states() -> list[str]:
+        return [
+            row.get_attribute("data-state") or ""
+            for row in browser.find_elements(By.CSS_SELECTOR, "#batches li.file")
+        ]
+
+    await until(lambda: states() == ["received", "received"], timeout=30)
+    assert sorted(fake.files[TOKEN]) == sorted(images.values())
+    assert {item["label"] for item in fake.links[TOKEN].attachments} == {"imaging"}

@@ -65,7 +65,13 @@
     return node;
   }
 
-  function addBatch(files, fromFolder) {
+  // A CD of images often carries a viewer program: the centre has no use for it.
+  var PROGRAM = /\.(exe|dll|msi|bat|cmd|com|sys|ocx|inf|ini|jar|app|dylib|so)$/i;
+
+  function addBatch(chosen, fromFolder) {
+    var files = fromFolder ? chosen.filter(function (file) { return !PROGRAM.test(file.name); }) : chosen;
+    var skipped = chosen.length - files.length;
+    if (!files.length) { return; }
     var batch = { items: [] };
     var box = element("fieldset", "batch");
     var legend = element("legend", "", files.length === 1 ? files[0].name : files.length + " " + texts.files_count);
@@ -89,7 +95,9 @@
     });
     var list = element("ul", "files");
     files.forEach(function (file) { batch.items.push(fileRow(file, list)); });
-    box.append(legend, question, batch.select, list, batch.remove);
+    box.append(legend, question, batch.select, list);
+    if (skipped) { box.appendChild(element("p", "hint", texts.skipped_programs)); }
+    box.appendChild(batch.remove);
     batchesBox.appendChild(box);
     pending.push(batch);
     refresh();

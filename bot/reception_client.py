@@ -80,15 +80,15 @@ class ReceptionClient:
     timeout_seconds: float = 10.0
     session: aiohttp.ClientSession | None = None
 
-    async def attach(self, channel: str, address: str, data: bytes) -> Attachment:
-        """Attach a file to the conversation's open request; reception guesses its label."""
+    async def attach(self, channel: str, address: str, data: bytes, key: str) -> Attachment:
+        """Attach a file to the open request, once per key; reception guesses its label."""
         params = {"channel": channel, "channel_address": address}
         answer = await self._call(
             "POST",
             ATTACHMENTS_PATH,
             params=params,
             data=data,
-            headers={"Content-Type": "application/octet-stream"},
+            headers={"Content-Type": "application/octet-stream", "Idempotency-Key": key},
             timeout_seconds=UPLOAD_TIMEOUT_SECONDS,
         )
         return Attachment.from_json(answer)

@@ -73,6 +73,7 @@ class SentFile:
     """A file in a patient's message: a document, or the largest size of a photo."""
 
     file_id: str
+    file_unique_id: str  # the same for the same file, whoever sends it and however often
     file_size: int | None
     is_photo: bool
 
@@ -80,10 +81,13 @@ class SentFile:
     def of(cls, message: Message) -> SentFile | None:
         """The file a message carries, if any."""
         if message.document is not None:
-            return cls(message.document.file_id, message.document.file_size, is_photo=False)
+            document = message.document
+            return cls(
+                document.file_id, document.file_unique_id, document.file_size, is_photo=False
+            )
         if message.photo:
             largest = max(message.photo, key=lambda size: size.width * size.height)
-            return cls(largest.file_id, largest.file_size, is_photo=True)
+            return cls(largest.file_id, largest.file_unique_id, largest.file_size, is_photo=True)
         return None
 
 
@@ -93,7 +97,7 @@ class Records:
 
     reception: ReceptionClient
     content: ContentStore
-    public_url: str
+    uploads_url: str
 
     async def receive(self, bot: Bot, chat_id: int, sent: SentFile, language: str) -> list[Reply]:
         """Attach a file to the chat's request and answer: a receipt, a link, or why not."""
@@ -104,7 +108,8 @@ class Records:
             data = await self.download(bot, sent)
             if data is None:
                 return await self.offer_link(address, language)
-            attachment = await self.reception.attach(CHANNEL, address, data)
+            key = f"{CHANNEL}:{address}:{sent.file_unique_id}"  # a redelivered update adds nothing
+            attachment = await self.reception.attach(CHANNEL, address, data, key)
         except ReceptionRefused as refusal:
             logger.info("reception refused a file from telegram: %s", refusal.code)
             if refusal.status == 413:
@@ -142,7 +147,7 @@ class Records:
         except ReceptionUnavailable as error:
             logger.warning("no upload link for a telegram chat: %s", error)
             return [self.say("records_not_received", language)]
-        url = f"{self.public_url}{UPLOAD_PAGE_PATH}/{link.token}"
+        url = f"{self.uploads_url}{UPLOAD_PAGE_PATH}/{link.token}"
         text = self.content.text("records_upload_link", link.language or language, link=url)
         return [Reply(text=text, link_previews=False)]
 

@@ -34,7 +34,7 @@ class Settings:
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout_seconds: float = 30.0
     reception_url: str = "http://127.0.0.1:8080"
-    public_url: str = "http://localhost:8000"  # where patients reach this bot (upload links)
+    uploads_url: str = "http://localhost:8090"  # where patients reach the upload page
     content_dir: Path = PROJECT_ROOT / "content"
     telegram_bot_token: str | None = None
     telegram_api_base_url: str | None = None
@@ -98,7 +98,7 @@ class Settings:
                     env, "RASA_TIMEOUT_SECONDS", cls.rasa_timeout_seconds
                 ),
                 reception_url=read.url(env, "RECEPTION_URL", cls.reception_url),
-                public_url=read.url(env, "BOT_PUBLIC_URL", cls.public_url),
+                uploads_url=read.url(env, "UPLOADS_PUBLIC_URL", cls.uploads_url),
                 content_dir=Path(read.text(env, "CONTENT_DIR", str(cls.content_dir))),
                 nlu_dir=Path(read.text(env, "NLU_DIR", str(cls.nlu_dir))),
                 embedding_cache=Path(read.text(env, "EMBEDDING_CACHE", str(cls.embedding_cache))),

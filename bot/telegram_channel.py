@@ -100,7 +100,7 @@ class TelegramChannel:
         self.application: Application = application_for(settings)
         self.sending = Sending(outbox, self.payloads, self.application.bot)
         reception = ReceptionClient(settings.reception_url, settings.reception_api_token)
-        records = Records(reception, conversation.content, settings.public_url)
+        records = Records(reception, conversation.content, settings.uploads_url)
         self.handlers = Handlers(
             conversation, self.sending, self.payloads, records, settings.chat_messages_per_minute
         )

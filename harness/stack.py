@@ -190,7 +190,6 @@ class Stack:
                 "RECEPTION_API_TOKEN": self.reception_token,
                 "RECEPTION_SESSION_SECRET": "test-session-secret-of-the-stack",
                 "BOT_URL": self.url("bot"),
-                "BOT_PUBLIC_URL": self.url("bot"),
                 "DATABASE_URL": f"sqlite+aiosqlite:///{self.workdir / 'reception.db'}",
                 "BOT_DATABASE_URL": f"sqlite+aiosqlite:///{self.bot_database}",
                 "BOT_INSTANCE_NAME": "stack-bot",

@@ -65,7 +65,7 @@ async def test_a_file_is_posted_as_raw_bytes_with_the_token(
     reception: tuple[FakeReception, ReceptionClient],
 ) -> None:
     fake, client = reception
-    attachment = await client.attach("telegram", "42", b"%PDF-1.4 bytes")
+    attachment = await client.attach("telegram", "42", b"%PDF-1.4 bytes", "telegram:42:file-1")
     assert attachment == Attachment("a-1", "imaging", True, "clean", "nl")
     [call] = fake.received
     assert (call["method"], call["path"], call["body"]) == (
@@ -107,7 +107,7 @@ async def test_refusals_carry_reception_s_code(
     fake, client = reception
     fake.status, fake.body = status, {"error": {"code": code, "message": "no"}}
     with pytest.raises(ReceptionRefused) as refused:
-        await client.attach("telegram", "42", b"x")
+        await client.attach("telegram", "42", b"x", "telegram:42:file-2")
     assert (refused.value.status, refused.value.code) == (status, code)
 
 
@@ -127,7 +127,7 @@ async def test_what_retrying_may_fix_is_unavailable(
     fake, client = reception
     fake.status, fake.body = status, body
     with pytest.raises(ReceptionUnavailable):
-        await client.attach("telegram", "42", b"x")
+        await client.attach("telegram", "42", b"x", "telegram:42:file-2")
 
 
 async def test_an_unreachable_reception_is_unavailable() -> None:

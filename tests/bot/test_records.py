@@ -105,7 +105,11 @@ class FakeReception:
         if request.content_length is None:
             return refused(411, "length_required")
         data = await request.read()
-        self.calls[-1].update(data=data, content_type=request.content_type)
+        self.calls[-1].update(
+            data=data,
+            content_type=request.content_type,
+            key=request.headers.get("Idempotency-Key"),
+        )
         address = request.query.get("channel_address", "")
         if address not in self.open_requests:
             return refused(404, "no_open_request")
@@ -190,7 +194,7 @@ async def bot(
         rasa_url=str(rasa_server.make_url("")).rstrip("/"),
         reception_url=str(reception[1].make_url("")).rstrip("/"),
         reception_api_token=RECEPTION_TOKEN,
-        public_url=PUBLIC_URL,
+        uploads_url=PUBLIC_URL,
         content_dir=ROOT / "content",
         telegram_bot_token=TOKEN,
         telegram_api_base_url=telegram.base_url,
@@ -260,6 +264,7 @@ async def test_a_pdf_reaches_reception_intact_and_gets_a_receipt_with_label_butt
     assert posted["data"] == pdf
     assert posted["content_type"] == "application/octet-stream"
     assert posted["query"] == {"channel": "telegram", "channel_address": str(CHAT)}
+    assert str(posted["key"]).startswith(f"telegram:{CHAT}:")  # sent again, it adds nothing
     assert receipt["text"] == chat.seen("records_received_guess", label=chat.label("reports"))
     titles = [title for title, _ in telegram.buttons(receipt)]
     assert titles == [

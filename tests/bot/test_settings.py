@@ -17,9 +17,9 @@ def test_defaults_are_the_fields_defaults() -> None:
         "http://127.0.0.1:5005",
         30.0,
     )
-    assert (settings.reception_url, settings.public_url) == (
+    assert (settings.reception_url, settings.uploads_url) == (
         "http://127.0.0.1:8080",
-        "http://localhost:8000",
+        "http://localhost:8090",
     )
 
 
@@ -32,13 +32,13 @@ def test_values_from_the_environment() -> None:
             "TELEGRAM_POLL_TIMEOUT_SECONDS": "3",
             "BOT_OUTBOX_KEEP_DAYS": "0.5",
             "RECEPTION_URL": "http://reception:8080/",
-            "BOT_PUBLIC_URL": "https://assistant.example.org/",
+            "UPLOADS_PUBLIC_URL": "https://records.example.org/",
         }
     )
     assert (settings.port, settings.rasa_url) == (8123, "http://rasa:5005")
-    assert (settings.reception_url, settings.public_url) == (
+    assert (settings.reception_url, settings.uploads_url) == (
         "http://reception:8080",
-        "https://assistant.example.org",
+        "https://records.example.org",
     )
     assert (settings.telegram_poll_timeout_seconds, settings.outbox_keep_days) == (3, 0.5)
 
@@ -50,7 +50,7 @@ def test_values_from_the_environment() -> None:
         ("BOT_PORT", "70000"),
         ("RASA_URL", "rasa:5005"),
         ("RECEPTION_URL", "reception:8080"),
-        ("BOT_PUBLIC_URL", "assistant.example.org"),
+        ("UPLOADS_PUBLIC_URL", "records.example.org"),
         ("RASA_TIMEOUT_SECONDS", "0"),
         ("TELEGRAM_POLL_TIMEOUT_SECONDS", "1.5"),
         ("CHAT_MESSAGES_PER_MINUTE", "nan"),

@@ -62,7 +62,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS_KEY] = settings
     app[CONTENT_KEY] = ContentStore(settings.content_dir)
     app[TEMPLATES_KEY] = page.template_environment()
-    app[PARTIALS_KEY] = Partials(settings.uploads_dir)
+    app[PARTIALS_KEY] = Partials(settings.uploads_dir, settings.key_for_files)
     app[LOCKS_KEY] = WeakValueDictionary()
     app[WRITERS_KEY] = {}
     app.router.add_get("/healthz", healthz)

@@ -45,7 +45,8 @@ class Courier:
     def start(self) -> None:
         """Hand over every upload that finished but has no answer yet (left by a restart)."""
         for upload in self.partials.all():
-            if upload.outcome is None and self.partials.is_complete(upload):
+            complete = self.partials.readable(upload) and self.partials.is_complete(upload)
+            if upload.outcome is None and complete:
                 self.hand_over(upload)
 
     def hand_over(self, upload: Upload) -> None:
@@ -95,7 +96,7 @@ class Courier:
         """One attempt: reception's answer as the page shows it (None: the bytes are gone)."""
         try:
             answer = await self.reception.attach(
-                upload.token, self.partials.bytes_path(upload), upload.length, upload.label
+                upload.token, self.partials.contents(upload), upload.length, upload.label
             )
         except (LinkUnknown, LinkGone):
             return {"state": "refused", "code": "link_gone"}

@@ -3,7 +3,8 @@
 Each pass asks reception about the link of every upload on disk: the uploads of a link that
 expired, was revoked (its request closed or erased) or is unknown are deleted, bytes and all.
 An upload nobody has added to for `keep_partial_seconds` is deleted, and so is the record of
-reception's answer once the page has had a day to read it.
+reception's answer once the page has had a day to read it; so is an upload that the service's
+key no longer opens (the key was changed).
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ async def tidy_once(
             age = now - partials.touched_at(upload)
             answered = upload.outcome is not None
             stale = age > (KEEP_OUTCOME_SECONDS if answered else keep_partial_seconds)
-            if gone or (stale and (answered or not partials.is_complete(upload))):
+            unreadable = not answered and not partials.readable(upload)  # the key changed
+            if gone or unreadable or (stale and (answered or not partials.is_complete(upload))):
                 partials.delete(upload)
                 deleted += 1
     return deleted

@@ -8,9 +8,8 @@ appears in an error or a log line.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -107,22 +106,22 @@ class ReceptionClient:
             raise ReceptionUnavailable("reception described the link without its fields") from error
 
     async def attach(
-        self, token: str, path: Path, size: int, label: str | None
+        self, token: str, contents: AsyncIterable[bytes], size: int, label: str | None
     ) -> Received | Refused:
-        """Stream one finished file (of `size` bytes) to the link's request; tell what
-        reception made of it.
+        """Stream one finished file (`size` bytes, as `contents` yields them) to the link's
+        request; tell what reception made of it.
         """
         params = {"label": label} if label else {}
         timeout = self.timeout_seconds + SECONDS_PER_MIB * size / (1024 * 1024)
-        with path.open("rb") as file:
-            answer = await self._call(
-                "POST",
-                f"{_link_path(token)}/attachments",
-                data=file,
-                params=params,
-                headers={"Content-Type": "application/octet-stream"},
-                timeout_seconds=timeout,
-            )
+        headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size)}
+        answer = await self._call(
+            "POST",
+            f"{_link_path(token)}/attachments",
+            data=contents,
+            params=params,
+            headers=headers,
+            timeout_seconds=timeout,
+        )
         if answer.status == 201:
             return Received(_json(answer).get("attachment") or {})
         code = _error_code(answer)

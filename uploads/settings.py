@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,6 +16,7 @@ import envreader as read
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Where reception listens unless RECEPTION_URL or RECEPTION_PORT says otherwise.
 RECEPTION_PORT = 8080
+FILES_KEY_BYTES = 32
 MIB = 1024 * 1024
 GIB = 1024 * MIB
 
@@ -36,6 +41,7 @@ class Settings:
     link_cache_seconds: float = 5.0  # how long reception's word on a link is believed
     keep_partial_days: float = 7.0  # an upload nobody finishes is deleted after this
     housekeeping_interval_seconds: float = 600.0
+    files_key: bytes | None = None  # None: derived from the service token
 
     def __post_init__(self) -> None:
         """Refuse to run without reception's token or with limits that cannot hold a file."""
@@ -44,11 +50,26 @@ class Settings:
                 "RECEPTION_API_TOKEN is not set. Set it to reception's API token: the upload "
                 "service checks the patients' links and hands their files to reception with it."
             )
+        if self.files_key is not None and len(self.files_key) != FILES_KEY_BYTES:
+            raise SettingsError(
+                "UPLOADS_FILES_KEY must be 32 bytes in URL-safe base64 "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)."
+            )
         if self.max_file_bytes > self.max_request_bytes:
             raise SettingsError(
                 "UPLOADS_MAX_FILE_BYTES is larger than UPLOADS_MAX_REQUEST_BYTES: "
                 "one file cannot be larger than all of a request's files together."
             )
+
+    @property
+    def key_for_files(self) -> bytes:
+        """The key that encrypts unfinished uploads on disk: UPLOADS_FILES_KEY, or one derived
+        from the service token (then a new token makes the uploads under way start again).
+        """
+        if self.files_key is not None:
+            return self.files_key
+        secret = self.reception_api_token.encode()
+        return hmac.new(secret, b"uploads: files waiting on disk", hashlib.sha256).digest()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -80,6 +101,17 @@ class Settings:
                 housekeeping_interval_seconds=read.seconds(
                     env, "UPLOADS_HOUSEKEEPING_INTERVAL_SECONDS", cls.housekeeping_interval_seconds
                 ),
+                files_key=_files_key(read.optional(env, "UPLOADS_FILES_KEY")),
             )
         except read.EnvError as error:
             raise SettingsError(str(error)) from None
+
+
+def _files_key(raw: str | None) -> bytes | None:
+    """Decode UPLOADS_FILES_KEY (URL-safe base64), or None when it is unset."""
+    if raw is None:
+        return None
+    try:
+        return base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
+    except (binascii.Error, ValueError):
+        raise SettingsError("UPLOADS_FILES_KEY must be URL-safe base64.") from None

@@ -28,18 +28,15 @@ import asyncio
 import base64
 import binascii
 import logging
-import os
 import re
 from collections.abc import Awaitable, Callable
-from pathlib import Path
-from typing import BinaryIO
 
 import aiohttp
 from aiohttp import web
 
 from .appkeys import COURIER_KEY, LINKS_KEY, LOCKS_KEY, PARTIALS_KEY, SETTINGS_KEY, WRITERS_KEY
 from .labels import LABELS
-from .partials import Upload
+from .partials import Partials, Upload
 from .reception_client import LinkGone, LinkUnknown, ReceptionUnavailable, UploadLink
 
 logger = logging.getLogger(__name__)
@@ -159,7 +156,7 @@ async def _append_locked(request: web.Request, upload: Upload, start: int) -> we
     room = upload.length - current
     if request.content_length is not None and request.content_length > room:
         raise _too_large("past_upload_length")
-    now = current + await _write(request, partials.bytes_path(upload), room)
+    now = current + await _write(request, partials, upload, room)
     if now >= upload.length:
         request.app[COURIER_KEY].hand_over(upload)
     return web.Response(status=204, headers={"Upload-Offset": str(now)})
@@ -215,26 +212,20 @@ async def _upload(request: web.Request) -> Upload:
     return upload
 
 
-async def _write(request: web.Request, path: Path, room: int) -> int:
-    """Append the body to the file, chunk by chunk; return how many bytes were kept."""
+async def _write(request: web.Request, partials: Partials, upload: Upload, room: int) -> int:
+    """Append the body to the upload, chunk by chunk; return how many bytes were kept."""
     written = 0
-    with path.open("ab") as file:
+    with partials.appender(upload) as out:
         try:
             async for chunk in request.content.iter_chunked(CHUNK_BYTES):
                 if written + len(chunk) > room:
                     raise _too_large("past_upload_length")
-                await asyncio.to_thread(file.write, chunk)
+                await asyncio.to_thread(out.write, chunk)
                 written += len(chunk)
         except (aiohttp.ClientPayloadError, ConnectionError):
             logger.info("an upload's connection ended after %d bytes; they are kept", written)
-        await asyncio.to_thread(_flush, file)
+        await asyncio.to_thread(out.flush)
     return written
-
-
-def _flush(file: BinaryIO) -> None:
-    """Push the bytes to the disk."""
-    file.flush()
-    os.fsync(file.fileno())
 
 
 def _this_task() -> asyncio.Task[object]:

@@ -22,6 +22,7 @@ from .fake_reception import API_TOKEN, FakeReception
 from .test_tus import TOKEN, TUS, create, patch
 
 Client = TestClient[web.Request, web.Application]
+KEY = bytes(range(32))
 
 
 async def test_a_file_waits_while_reception_cannot_take_it_then_arrives_once(
@@ -64,7 +65,7 @@ async def test_tidying_deletes_the_uploads_of_ended_links_and_old_ones(
     fake, url = reception
     fake.add_link(TOKEN)
     fake.add_link("revoked-link-token-0123456789")
-    partials = Partials(tmp_path / "tidy")
+    partials = Partials(tmp_path / "tidy", KEY)
     live = partials.create(TOKEN, 10, None)
     old = partials.create(TOKEN, 10, None)
     ended = partials.create("revoked-link-token-0123456789", 10, None)
@@ -75,7 +76,7 @@ async def test_tidying_deletes_the_uploads_of_ended_links_and_old_ones(
         now = time.time()
         assert await tidy_once(partials, links, keep_partial_seconds=3600, now=now) == 1
         assert partials.get(ended.token, ended.id) is None
-        old_path = partials.bytes_path(old)
+        old_path = partials.stored_path(old)
         os.utime(old_path, (now - 7200, now - 7200))
         assert await tidy_once(partials, links, keep_partial_seconds=3600, now=now) == 1
         assert partials.get(TOKEN, old.id) is None and not old_path.exists()
@@ -101,7 +102,7 @@ async def test_uploads_are_kept_under_random_names_readable_by_this_user_only(
 
 
 def test_an_upload_is_found_only_through_its_own_link(tmp_path: Path) -> None:
-    partials = Partials(tmp_path)
+    partials = Partials(tmp_path, KEY)
     upload = partials.create(TOKEN, 10, "reports")
     assert partials.get(TOKEN, upload.id) == upload
     assert partials.get("another-live-link-0123456789", upload.id) is None
@@ -109,3 +110,27 @@ def test_an_upload_is_found_only_through_its_own_link(tmp_path: Path) -> None:
     assert [u.id for u in partials.of_link(TOKEN)] == [upload.id]
     partials.delete(upload)
     assert list(tmp_path.iterdir()) == []
+
+
+async def test_the_bytes_wait_encrypted_and_resume_at_any_offset(tmp_path: Path) -> None:
+    partials = Partials(tmp_path, KEY)
+    record = b"%PDF-1.7 the patient's report " * 100
+    upload = partials.create(TOKEN, len(record), None)
+    for start, end in [(0, 7), (7, 40), (40, 41), (41, len(record))]:  # across AES blocks
+        with partials.appender(upload) as out:
+            out.write(record[start:end])
+            out.flush()
+    stored = partials.stored_path(upload).read_bytes()
+    assert len(stored) == len(record)
+    assert b"PDF" not in stored and b"report" not in stored
+    assert b"".join([chunk async for chunk in partials.contents(upload)]) == record
+    other = partials.create(TOKEN, len(record), None)
+    with partials.appender(other) as out:
+        out.write(record)
+    assert partials.stored_path(other).read_bytes() != stored  # each upload its own stream
+
+
+def test_an_upload_made_under_another_key_is_not_opened(tmp_path: Path) -> None:
+    upload = Partials(tmp_path, KEY).create(TOKEN, 10, None)
+    assert Partials(tmp_path, bytes(32)).get(TOKEN, upload.id) is None
+    assert Partials(tmp_path, KEY).get(TOKEN, upload.id) == upload

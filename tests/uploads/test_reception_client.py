@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -27,6 +26,12 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
     """One HTTP session, as the service keeps."""
     async with aiohttp.ClientSession() as opened:
         yield opened
+
+
+async def chunks(*parts: bytes) -> AsyncIterator[bytes]:
+    """A file's bytes as the service streams them."""
+    for part in parts:
+        yield part
 
 
 def client_of(url: str, session: aiohttp.ClientSession, token: str = API_TOKEN) -> ReceptionClient:
@@ -71,27 +76,25 @@ async def test_a_reception_out_of_reach_or_refusing_the_token_is_unavailable(
 
 
 async def test_a_file_is_streamed_and_reception_says_what_it_kept(
-    reception: tuple[FakeReception, str], session: aiohttp.ClientSession, tmp_path: Path
+    reception: tuple[FakeReception, str], session: aiohttp.ClientSession
 ) -> None:
     fake, url = reception
     fake.add_link(TOKEN)
-    path = tmp_path / "0123.part"
-    path.write_bytes(b"%PDF-1.4 kept")
-    answer = await client_of(url, session).attach(TOKEN, path, 13, "blood")
+    answer = await client_of(url, session).attach(TOKEN, chunks(b"%PDF-1.4 ", b"kept"), 13, "blood")
     assert isinstance(answer, Received)
     assert (answer.attachment["label"], answer.attachment["size"]) == ("blood", 13)
     assert fake.files[TOKEN] == [b"%PDF-1.4 kept"]
 
 
 async def test_a_file_reception_refuses_or_cannot_take_now(
-    reception: tuple[FakeReception, str], session: aiohttp.ClientSession, tmp_path: Path
+    reception: tuple[FakeReception, str], session: aiohttp.ClientSession
 ) -> None:
     fake, url = reception
     fake.add_link(TOKEN)
-    path = tmp_path / "0123.part"
-    path.write_bytes(b"MZ\x90\x00")
     client = client_of(url, session)
-    assert await client.attach(TOKEN, path, 4, None) == Refused(415, "unsupported_type")
+    assert await client.attach(TOKEN, chunks(b"MZ\x90\x00"), 4, None) == Refused(
+        415, "unsupported_type"
+    )
     fake.refusing_files = True
     with pytest.raises(ReceptionUnavailable):
-        await client.attach(TOKEN, path, 4, None)
+        await client.attach(TOKEN, chunks(b"MZ\x90\x00"), 4, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,7 @@ def test_every_setting_comes_from_its_variable() -> None:
             "UPLOADS_KEEP_PARTIAL_DAYS": "2",
             "UPLOADS_LINK_CACHE_SECONDS": "1.5",
             "UPLOADS_HOUSEKEEPING_INTERVAL_SECONDS": "60",
+            "UPLOADS_FILES_KEY": base64.urlsafe_b64encode(bytes(range(32))).decode().rstrip("="),
         }
     )
     assert settings.reception_api_token == "t"
@@ -43,6 +45,14 @@ def test_every_setting_comes_from_its_variable() -> None:
     assert settings.keep_partial_days == 2
     assert settings.link_cache_seconds == 1.5
     assert settings.housekeeping_interval_seconds == 60
+    assert settings.key_for_files == bytes(range(32))
+
+
+def test_without_a_key_the_files_key_comes_from_the_token() -> None:
+    one = Settings.from_env({"RECEPTION_API_TOKEN": "t"}).key_for_files
+    assert len(one) == 32
+    assert one == Settings.from_env({"RECEPTION_API_TOKEN": "t"}).key_for_files
+    assert one != Settings.from_env({"RECEPTION_API_TOKEN": "u"}).key_for_files
 
 
 def test_reception_is_found_by_its_port_without_an_address() -> None:
@@ -60,6 +70,8 @@ def test_reception_is_found_by_its_port_without_an_address() -> None:
             {"RECEPTION_API_TOKEN": "t", "UPLOADS_MAX_FILE_BYTES": str(3 * GIB)},
             "UPLOADS_MAX_REQUEST_BYTES",
         ),
+        ({"RECEPTION_API_TOKEN": "t", "UPLOADS_FILES_KEY": "c2hvcnQ"}, "UPLOADS_FILES_KEY"),
+        ({"RECEPTION_API_TOKEN": "t", "UPLOADS_FILES_KEY": "not base64!"}, "UPLOADS_FILES_KEY"),
     ],
 )
 def test_settings_that_cannot_work_are_refused_with_the_variables_name(

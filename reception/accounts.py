@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .models import StaffRole, StaffSession, StaffUser, utcnow
 from .passwords import hash_password, verify_password
-from .wording import CodedError
+from .wording import DEFAULT_LANGUAGE, CodedError, checked_language
 
 
 class AccountExists(CodedError, ValueError):
@@ -37,13 +37,19 @@ class OpenedSession:
 
 
 async def create_user(
-    session: AsyncSession, email: str, password: str, role: StaffRole, name: str | None = None
+    session: AsyncSession,
+    email: str,
+    password: str,
+    role: StaffRole,
+    name: str | None = None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> StaffUser:
-    """Create an active staff account, or raise AccountExists."""
+    """Create an active staff account, or raise AccountExists (or UnknownLanguage)."""
     user = StaffUser(
         email=email.strip().lower(),
         name=name,
         role=role.value,
+        language=checked_language(language),
         password_hash=await hash_password(password),
         active=True,
         created_at=utcnow(),
@@ -79,6 +85,15 @@ async def set_active(session: AsyncSession, user_id: int, active: bool) -> Staff
     user.active = active
     if not active:
         await session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+    await session.commit()
+    return user
+
+
+async def set_language(session: AsyncSession, user_id: int, language: str) -> StaffUser:
+    """Choose the language reception speaks to an account, or raise UnknownLanguage."""
+    checked_language(language)
+    user = await get_user(session, user_id)
+    user.language = language
     await session.commit()
     return user
 

@@ -35,7 +35,12 @@ from .follow_ups import remind_once
 from .housekeeping import Pass, keep_running
 from .login_limits import LoginLimiter
 from .migrate import upgrade_all
-from .pages import page_errors_middleware, security_headers_middleware, template_environment
+from .pages import (
+    language_middleware,
+    page_errors_middleware,
+    security_headers_middleware,
+    template_environment,
+)
 from .rasa_client import RasaClient
 from .retention import purge_once
 from .settings import Settings
@@ -52,6 +57,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         middlewares=[
             security_headers_middleware,
+            language_middleware,
             error_middleware,
             page_errors_middleware,
             bearer_auth_middleware(settings.api_token),

@@ -307,7 +307,8 @@ async def _ticket_page(
             return ticket_not_found_page(request, exc)
         history = await queries.ticket_history(session, ticket)
         planned = await reminders.open_reminders(session, ticket)
-    replies = [] if ticket.erased_at else replies_for(request.app[CONTENT_KEY].store, ticket)
+    content = request.app[CONTENT_KEY].store
+    replies = [] if ticket.erased_at else replies_for(content, ticket, staff.user.language)
     chosen = next((each for each in replies if each.code == reply), None)
     return render(
         request,

@@ -249,6 +249,8 @@ class StaffUser(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The language reception speaks to this member of staff: en, fr or nl.
+    language: Mapped[str] = mapped_column(String(LABEL_LENGTH), default="en", server_default="en")
 
     def __repr__(self) -> str:
         """Show the id and role only."""

@@ -44,6 +44,9 @@ def template_environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     environment.filters.update(age=age, ago=ago, when=when, when_iso=when_iso, label=label)
+    environment.globals.update(
+        text=wording.text, table=wording.table, page_language=wording.language
+    )
     return environment
 
 
@@ -54,6 +57,8 @@ def render(
     page = request.app[TEMPLATES_KEY].get_template(template)
     context.setdefault("staff", None)
     context.setdefault("csrf_token", "")
+    # Where the language form brings staff back to: this page, unless it answered a form.
+    context.setdefault("here", request.path_qs if request.method == "GET" else "/inbox")
     return web.Response(text=page.render(**context), status=status, content_type="text/html")
 
 
@@ -120,10 +125,27 @@ def when_iso(moment: str | None) -> str:
 
 
 def label(value: str | None) -> str:
-    """Turn a code such as 'waiting_for_records' into 'Waiting for records'."""
+    """Name a code such as 'waiting_for_records' in words: 'Waiting for records'.
+
+    A code the labels table lacks reads as itself, capitalised.
+    """
     if not value:
         return "—"
-    return value.replace("_", " ").capitalize()
+    return wording.table("labels").get(value) or value.replace("_", " ").capitalize()
+
+
+@web.middleware
+async def language_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Speak the browser's language on staff pages until a signed-in account names its own.
+
+    The API, like the logs, speaks English.
+    """
+    browser = request.headers.get("Accept-Language")
+    spoken = wording.DEFAULT_LANGUAGE
+    if not request.path.startswith("/api/"):
+        spoken = wording.preferred_language(browser)
+    with wording.speaking(spoken):
+        return await handler(request)
 
 
 @web.middleware

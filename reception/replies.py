@@ -5,7 +5,7 @@ They live in content/<lang>/replies.yml as replies.<code>.title and replies.<cod
 `make content-check` checks them like every message: the same codes in every language, and only
 the variables below. Reception fills them in from the ticket (the patient's name, the request's
 reference and the records still missing) in the patient's language, and beside it, for staff,
-in the language of the inbox.
+in the language of the signed-in account.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from contentlib.store import DEFAULT_LANGUAGE, Markdown
 from .models import MISSING_RECORDS, Ticket
 
 GROUP = "replies"  # the keys' first part; the calls below spell it out for the content tests
-# The language the inbox speaks to staff, until staff accounts choose theirs.
+# The language of the translation when none is asked for: the accounts' default.
 STAFF_LANGUAGE = DEFAULT_LANGUAGE
 
 
@@ -47,6 +47,7 @@ def replies_for(
 ) -> list[CannedReply]:
     """Every reply, filled in for a ticket's patient, with its translation for staff."""
     patient = content.language_or_default(ticket.language)
+    staff_language = content.language_or_default(staff_language)
     return [
         CannedReply(
             code=code,

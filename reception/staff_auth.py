@@ -72,6 +72,7 @@ async def current_staff(request: web.Request) -> Staff:
         stored = await accounts.find_session(session, token)
     if stored is None:
         raise NotSignedIn()
+    wording.speak(stored.user.language)  # every page of the request speaks the account's language
     return Staff(user=stored.user, session=stored)
 
 
@@ -121,7 +122,7 @@ async def login_page(request: web.Request) -> web.StreamResponse:
     try:
         await current_staff(request)
     except NotSignedIn:
-        return _login_form(request, next_path=_safe_next(request.query.get("next")))
+        return _login_form(request, next_path=safe_next(request.query.get("next")))
     raise web.HTTPSeeOther(INBOX_PATH)
 
 
@@ -129,7 +130,7 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 async def login(request: web.Request) -> web.StreamResponse:
     """Sign in with e-mail and password, then go where the user was heading."""
     form = await _text_form(request)
-    next_path = _safe_next(form.get("next"))
+    next_path = safe_next(form.get("next"))
     settings = request.app[SETTINGS_KEY]
     nonce = unsign(settings.session_secret, "login", request.cookies.get(LOGIN_COOKIE))
     if nonce is None or not hmac.compare_digest(form.get(CSRF_FIELD, ""), nonce):
@@ -229,7 +230,7 @@ async def _text_form(request: web.Request) -> MultiDictProxy[str]:
     )
 
 
-def _safe_next(value: str | None) -> str:
+def safe_next(value: str | None) -> str:
     """Return a local path to go to after login; anything else means the inbox."""
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
         return INBOX_PATH

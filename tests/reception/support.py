@@ -120,11 +120,15 @@ class FakeBot:
 
 
 async def add_staff(
-    client: Client, email: str, role: StaffRole = StaffRole.RECEPTION, password: str = PASSWORD
+    client: Client,
+    email: str,
+    role: StaffRole = StaffRole.RECEPTION,
+    password: str = PASSWORD,
+    language: str = "en",
 ) -> int:
-    """Create a staff account in the app's database and return its id."""
+    """Create a staff account (reading reception in a language) and return its id."""
     async with client.app[SESSIONMAKER_KEY]() as session:
-        user = await accounts.create_user(session, email, password, role)
+        user = await accounts.create_user(session, email, password, role, language=language)
     return user.id
 
 

@@ -331,7 +331,7 @@ async def test_the_inbox_shows_that_a_tickets_data_was_erased(
     assert "<strong>Personal data erased</strong>" in text
     assert "at the patient&#39;s request" in text
     assert "(text erased)" in text
-    assert "Personal data erased at the patient's request" in text  # the history line
+    assert "Personal data erased at the patient&#39;s request" in text  # the history line
     assert "Send to patient" not in text
     assert "No message can reach this patient" in text
     for secret in SECRETS:

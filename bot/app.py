@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from bot import delivery, webchat
+from bot import delivery, webchat, webchat_records
 from bot.conversation import Conversation
 from bot.language import LanguageDetector
 from bot.rasa_client import RasaClient
+from bot.reception_client import ReceptionClient
 from bot.safety import SafetyFilter, ordinary_messages
 from bot.settings import Settings
 from bot.telegram_channel import QUEUES as TELEGRAM_QUEUES
@@ -116,10 +117,15 @@ def create_app(settings: Settings) -> web.Application:
     """Build the bot's web application."""
     app = web.Application()
     app[settings_key] = settings
-    app[webchat.content_key] = ContentStore(settings.content_dir)
+    app[webchat.content_key] = content = ContentStore(settings.content_dir)
+    reception = ReceptionClient(settings.reception_url, settings.reception_api_token)
+    app[webchat.attachments_key] = webchat_records.attachments_for(
+        reception, content, settings.uploads_url
+    )
     app.cleanup_ctx.extend([outbox_ctx, conversation_ctx, telegram_ctx, maintenance_ctx])
     app.router.add_get("/healthz", healthz)
     webchat.add_routes(app)
+    webchat_records.add_routes(app)
     delivery.add_routes(app, telegram_key, settings.reception_api_token)
     path = settings.telegram_webhook_path
     if settings.telegram_enabled and path and settings.telegram_webhook_secret:

@@ -26,6 +26,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.attachments import Attachments
 from bot.buttons import CALLBACKS_QUEUE, CallbackPayloads
 from bot.conversation import Conversation
 from bot.rasa_client import Reply
@@ -100,7 +101,7 @@ class TelegramChannel:
         self.application: Application = application_for(settings)
         self.sending = Sending(outbox, self.payloads, self.application.bot)
         reception = ReceptionClient(settings.reception_url, settings.reception_api_token)
-        records = Records(reception, conversation.content, settings.uploads_url)
+        records = Records(Attachments(reception, conversation.content, settings.uploads_url))
         self.handlers = Handlers(
             conversation, self.sending, self.payloads, records, settings.chat_messages_per_minute
         )

@@ -13,12 +13,25 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 from pydantic import BaseModel, ValidationError
 
-from . import erasure, follow_ups, funnel, gaps, queries, wording
-from .appkeys import CONTENT_KEY, SESSIONMAKER_KEY, SETTINGS_KEY, STAFF_MESSAGES_KEY
+from . import attachments, erasure, follow_ups, funnel, gaps, queries, record_files, wording
+from .appkeys import (
+    CONTENT_KEY,
+    RECORDS_KEY,
+    SESSIONMAKER_KEY,
+    SETTINGS_KEY,
+    STAFF_MESSAGES_KEY,
+)
 from .bot_client import DeliveryFailed
-from .models import IDEMPOTENCY_KEY_LENGTH, Ticket, utcnow
+from .models import IDEMPOTENCY_KEY_LENGTH, RecordLabel, Ticket, utcnow
 from .openapi import build_document
 from .schemas import (
+    AttachmentChanged,
+    AttachmentLabelQuery,
+    AttachmentOut,
+    AttachmentQuery,
+    AttachmentReceived,
+    AttachmentRelabel,
+    ConversationRef,
     ErasureCreate,
     ErasureOut,
     EventOut,
@@ -39,12 +52,16 @@ from .schemas import (
     TicketUpdate,
     TopicAskedCreate,
     TranscriptEntryOut,
+    UploadLinkCreate,
+    UploadLinkOut,
+    UploadLinkState,
 )
 from .wording import CodedError
 
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
+BODY_CHUNK_BYTES = 256 * 1024
 
 M = TypeVar("M", bound=BaseModel)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -227,6 +244,7 @@ async def erase_conversation(request: web.Request) -> web.Response:
     data = _validate(ErasureCreate, await _read_json_object(request), code="validation_error")
     async with request.app[SESSIONMAKER_KEY]() as session:
         erased = await erasure.erase_conversation(session, data.channel, data.channel_address)
+    await request.app[RECORDS_KEY].sweep()  # the files whose keys just went
     return _json(ErasureOut(erased=erased))
 
 
@@ -239,6 +257,88 @@ async def change_follow_ups(request: web.Request) -> web.Response:
             session, data.channel, data.channel_address, data.follow_up
         )
     return _json(FollowUpChanged(changed=changed))
+
+
+@routes.post("/api/v1/attachments")
+async def receive_attachment(request: web.Request) -> web.Response:
+    """Add a file the patient sent to their conversation's open request."""
+    query = _validate(AttachmentQuery, _single_valued(request.query), code="invalid_query")
+    records = request.app[RECORDS_KEY]
+    ticket = await records.request_of(query.channel, query.channel_address)
+    return await _receive(request, ticket, query.label)
+
+
+@routes.patch("/api/v1/attachments/{attachment_id}")
+async def relabel_attachment(request: web.Request) -> web.Response:
+    """Change what a file of the conversation's open request holds."""
+    query = _validate(ConversationRef, _single_valued(request.query), code="invalid_query")
+    data = _validate(AttachmentRelabel, await _read_json_object(request), code="validation_error")
+    records = request.app[RECORDS_KEY]
+    ticket = await records.request_of(query.channel, query.channel_address)
+    changed = await records.relabel(ticket, request.match_info["attachment_id"], data.label)
+    return _json(AttachmentChanged(attachment=AttachmentOut.from_attachment(changed)))
+
+
+@routes.post("/api/v1/upload-links")
+async def issue_upload_link(request: web.Request) -> web.Response:
+    """Give the conversation's open request a new upload link (the old one stops working)."""
+    data = _validate(UploadLinkCreate, await _read_json_object(request), code="validation_error")
+    records = request.app[RECORDS_KEY]
+    ticket = await records.request_of(data.channel, data.channel_address)
+    link = await records.issue_link(ticket)
+    out = UploadLinkOut(
+        token=link.token,
+        expires_at=link.expires_at,
+        reference=ticket.reference,
+        language=ticket.language,
+    )
+    return _json(out, status=201)
+
+
+@routes.get("/api/v1/upload-links/{token}")
+async def upload_link_state(request: web.Request) -> web.Response:
+    """Say where an upload link leads and what it received; looking never uses it up."""
+    records = request.app[RECORDS_KEY]
+    ticket, link = await records.request_of_link(request.match_info["token"])
+    files = await records.attachments(ticket.id)
+    state = UploadLinkState(
+        expires_at=link.expires_at,
+        reference=ticket.reference,
+        language=ticket.language,
+        attachments=[AttachmentOut.from_attachment(file) for file in files],
+    )
+    return _json(state)
+
+
+@routes.post("/api/v1/upload-links/{token}/attachments")
+async def receive_linked_attachment(request: web.Request) -> web.Response:
+    """Add a file sent through an upload link to the link's request."""
+    query = _validate(AttachmentLabelQuery, _single_valued(request.query), code="invalid_query")
+    ticket, _ = await request.app[RECORDS_KEY].request_of_link(request.match_info["token"])
+    return await _receive(request, ticket, query.label)
+
+
+async def _receive(request: web.Request, ticket: Ticket, label: RecordLabel | None) -> web.Response:
+    """Take one file from the request body into the ticket: its size is checked before reading."""
+    key = _idempotency_key(request)
+    records = request.app[RECORDS_KEY]
+    attachment = await records.already_received(ticket, key)
+    replayed = attachment is not None
+    if attachment is None:
+        length = request.content_length
+        if length is None:
+            raise ApiError(411, "length_required", wording.text("file_length_required"))
+        await records.check_room(ticket, length)
+        body = request.content.iter_chunked(BODY_CHUNK_BYTES)
+        attachment = await records.receive(ticket, body, length, label, key)
+    out = AttachmentReceived(
+        reference=ticket.reference,
+        language=ticket.language,
+        attachment=AttachmentOut.from_attachment(attachment),
+    )
+    if replayed:
+        return _json(out, status=200, headers={"Idempotent-Replayed": "true"})
+    return _json(out, status=201)
 
 
 @routes.get("/api/v1/openapi.json")
@@ -294,6 +394,17 @@ DOMAIN_ANSWERS: dict[type[CodedError], tuple[int, str]] = {
     queries.TicketChanged: (409, "ticket_changed"),
     queries.TicketErased: (409, "ticket_erased"),
     DeliveryFailed: (502, "delivery_failed"),
+    attachments.NoOpenRequest: (404, "no_open_request"),
+    attachments.NoSuchAttachment: (404, "no_such_attachment"),
+    attachments.FileTooLarge: (413, "file_too_large"),
+    attachments.RequestTooLarge: (413, "request_too_large"),
+    attachments.IncompleteBody: (400, "incomplete_body"),
+    attachments.UnknownLink: (404, "unknown_link"),
+    attachments.LinkExpired: (410, "link_expired"),
+    attachments.LinkRevoked: (410, "link_revoked"),
+    record_files.UnsupportedType: (415, "unsupported_type"),
+    record_files.UnsafeArchive: (422, "unsafe_archive"),
+    record_files.DamagedFile: (422, "damaged_file"),
 }
 DOMAIN_ERRORS = tuple(DOMAIN_ANSWERS)
 # The wording of aiohttp's own HTTP errors; any other one says its reason phrase.

@@ -14,7 +14,16 @@ from contentlib import ContentStore
 from outbox import Outbox
 from rasa_api import RasaApi
 
-from . import accounts_views, content_views, inbox, queries, reports_views, staff_auth
+from . import (
+    accounts_views,
+    content_views,
+    dicom_views,
+    inbox,
+    queries,
+    records_views,
+    reports_views,
+    staff_auth,
+)
 from .api import bearer_auth_middleware, error_middleware, routes
 from .appkeys import (
     BOT_KEY,
@@ -23,11 +32,13 @@ from .appkeys import (
     HOUSEKEEPING_KEY,
     LOGIN_LIMITER_KEY,
     RASA_KEY,
+    RECORDS_KEY,
     SESSIONMAKER_KEY,
     SETTINGS_KEY,
     STAFF_MESSAGES_KEY,
     TEMPLATES_KEY,
 )
+from .attachments import Records, scanner_for
 from .bot_client import BotClient
 from .content import ContentDesk
 from .db import create_engine, create_sessionmaker
@@ -45,6 +56,7 @@ from .rasa_client import RasaClient
 from .retention import purge_once
 from .settings import Settings
 from .staff_messages import StaffMessages
+from .vault import Vault, service_key
 
 __all__ = ["ENGINE_KEY", "SETTINGS_KEY", "create_app"]
 
@@ -69,12 +81,21 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(routes)
     app.add_routes(staff_auth.routes)
     app.add_routes(inbox.routes)
+    app.add_routes(dicom_views.routes)
     app.add_routes(accounts_views.routes)
     app.add_routes(content_views.routes)
     app.add_routes(reports_views.routes)
+    app.add_routes(records_views.routes)
     app.router.add_static("/static/", STATIC, name="static")
     app.cleanup_ctx.extend(
-        [database_ctx, http_ctx, staff_messages_ctx, login_limits_ctx, housekeeping_ctx]
+        [
+            database_ctx,
+            http_ctx,
+            records_ctx,
+            staff_messages_ctx,
+            login_limits_ctx,
+            housekeeping_ctx,
+        ]
     )
     return app
 
@@ -109,6 +130,15 @@ async def http_ctx(app: web.Application) -> AsyncIterator[None]:
             )
         )
         yield
+
+
+async def records_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Keep the patients' files, encrypted, and scan them, for the app's lifetime."""
+    settings = app[SETTINGS_KEY]
+    vault = Vault(settings.files_dir, service_key(settings.files_key, settings.session_secret))
+    scanner = scanner_for(settings.clamd_socket, settings.clamd_timeout_seconds)
+    app[RECORDS_KEY] = Records(app[SESSIONMAKER_KEY], vault, scanner, settings.records)
+    yield
 
 
 async def staff_messages_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -154,6 +184,8 @@ async def housekeeping_ctx(app: web.Application) -> AsyncIterator[None]:
             "follow-ups",
             lambda: remind_once(sessionmaker, app[BOT_KEY], store, settings.follow_ups),
         ),
+        Pass("records-scan", app[RECORDS_KEY].rescan_pending),
+        Pass("records-sweep", app[RECORDS_KEY].sweep),
     ]
     stop = asyncio.Event()
     task = asyncio.create_task(

@@ -8,6 +8,7 @@ import jinja2
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from .attachments import Records
 from .bot_client import BotClient
 from .content import ContentDesk
 from .login_limits import LoginLimiter
@@ -25,3 +26,4 @@ RASA_KEY = web.AppKey("rasa", RasaClient)
 LOGIN_LIMITER_KEY = web.AppKey("login_limiter", LoginLimiter)
 HOUSEKEEPING_KEY = web.AppKey("housekeeping", asyncio.Task[None])
 STAFF_MESSAGES_KEY = web.AppKey("staff_messages", StaffMessages)
+RECORDS_KEY = web.AppKey("records", Records)

@@ -6,7 +6,8 @@ text) and every audit event (without the patient's or staff's words). Everything
 describes the patient goes: contact details, transcript, cancer type, stage, residence and
 records checklist (health data is special-category data), and the channel address, so the
 patient's chat no longer finds the ticket. Staff messages still waiting for the bot, and staff
-reminders, are dropped.
+reminders, are dropped. The files the patient sent lose their key, rows and upload links in the
+same transaction, so they can never be read again; `Records.sweep` then deletes them from disk.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversation_id import Channel
 from outbox import erase_lane_statement
 
-from . import queries, reminders
+from . import attachments, queries, reminders
 from .models import (
     FINAL_STATUSES,
     ActorType,
@@ -69,6 +70,7 @@ async def anonymise_ticket(
         _blank_events(events)
         await session.execute(erase_lane_statement(reference, [STAFF_QUEUE]))
         await session.execute(reminders.forget_statement(ticket))
+        await attachments.forget_statements(session, ticket.id)
 
     await queries.change_ticket(session, reference, apply)
     return first

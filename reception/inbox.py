@@ -20,6 +20,7 @@ from .models import (
     MISSING_RECORDS,
     OPEN_STATUSES,
     REMINDER_LENGTH,
+    ScanResult,
     Ticket,
     TicketEvent,
     TicketOrder,
@@ -27,6 +28,8 @@ from .models import (
     utcnow,
 )
 from .pages import age, business_time, label, render, ticket_not_found_page, when
+from .dicom_studies import studies
+from .records_views import SHOWN_IN_PAGE
 from .replies import replies_for
 from .schemas import MAX_NOTE_LENGTH, MAX_STAFF_MESSAGE_LENGTH, MessageCreate, NoteCreate
 from .service_levels import Clock, ClockState, ServiceLevels
@@ -320,6 +323,10 @@ async def _ticket_page(
         history=history,
         next_statuses=queries.allowed_next(ticket.status),
         records=_records(ticket),
+        files=ticket.attachments,
+        studies=studies(ticket.attachments),
+        filed={file.label for file in ticket.attachments if file.scan != ScanResult.INFECTED},
+        shown_in_page=SHOWN_IN_PAGE,
         erasure_reason=_erasure_reason(history),
         can_work=staff.role.works_tickets,
         notice=notice,
@@ -418,7 +425,7 @@ def _erasure_reason(history: list[TicketEvent]) -> str:
 def _records(ticket: Ticket) -> list[dict[str, Any]]:
     """Return the checklist items, missing ones first."""
     items = [
-        {"item": label(item), "state": state, "missing": state in MISSING_RECORDS}
+        {"key": item, "item": label(item), "state": state, "missing": state in MISSING_RECORDS}
         for item, state in ticket.records.items()
     ]
     return sorted(items, key=lambda entry: not entry["missing"])

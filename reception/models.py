@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -38,6 +40,8 @@ PASSWORD_HASH_LENGTH = 255
 SESSION_ID_LENGTH = 64
 QUESTION_LENGTH = 300
 TOPIC_LENGTH = 64
+UUID_LENGTH = 36
+TOKEN_HASH_LENGTH = 64  # a SHA-256, in hexadecimal
 
 
 class TicketKind(StrEnum):
@@ -182,6 +186,11 @@ class TicketAction(StrEnum):
     REMINDER_SET = "reminder_set"  # a member of staff asked to be reminded of the ticket
     FOLLOW_UP_CHANGED = "follow_up_changed"  # the patient asked for reminders, or stopped them
     FOLLOW_UP_SENT = "follow_up_sent"  # the patient was reminded of missing records (1, 2…)
+    FILE_RECEIVED = "file_received"  # a record arrived (its label and type, never its name)
+    FILE_RELABELLED = "file_relabelled"  # the patient or staff changed what a file holds
+    FILE_VIEWED = "file_viewed"  # a member of staff opened a file in the page
+    FILE_DOWNLOADED = "file_downloaded"  # a member of staff downloaded a file
+    UPLOAD_LINK_ISSUED = "upload_link_issued"  # the patient got a link to send files
     ERASED = "erased"  # personal data anonymised at the patient's request
     PURGED = "purged"  # personal data anonymised once the retention period ended
 
@@ -194,6 +203,24 @@ def utcnow() -> datetime:
 def format_reference(created_at: datetime, ticket_id: int) -> str:
     """Return the human-readable reference of a ticket, e.g. SO-2026-00042."""
     return f"SO-{created_at.astimezone(UTC).year}-{ticket_id:05d}"
+
+
+class RecordLabel(StrEnum):
+    """What a file the patient sent holds: an item of the records checklist, or something else."""
+
+    REPORTS = "reports"
+    IMAGING = "imaging"
+    PATHOLOGY = "pathology"
+    BLOOD = "blood"
+    OTHER = "other"
+
+
+class ScanResult(StrEnum):
+    """What the virus scanner said of a file; only a clean file can be opened by staff."""
+
+    PENDING = "pending"  # not scanned yet (the scanner was unavailable): scanned again later
+    CLEAN = "clean"
+    INFECTED = "infected"  # quarantined: kept for the audit, never opened
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -317,6 +344,8 @@ class Ticket(Base):
     # Reminders to the patient while records are missing (see follow_ups.py): whether they
     # want them, how many went out, and when the last one went without the records coming.
     follow_up: Mapped[str | None] = mapped_column(String(LABEL_LENGTH))
+    # When the patient's last file came (the records clock starts again from it).
+    last_file_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     follow_ups_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     follow_up_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     assignee_id: Mapped[int | None] = mapped_column(
@@ -328,6 +357,12 @@ class Ticket(Base):
     notes: Mapped[list[TicketNote]] = relationship(
         lazy="selectin",
         order_by="TicketNote.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        lazy="selectin",
+        order_by="(Attachment.received_at, Attachment.id)",
         cascade="all, delete-orphan",
         passive_deletes=True,
     )
@@ -454,3 +489,55 @@ class TopicCount(Base):
     topic: Mapped[str] = mapped_column(String(TOPIC_LENGTH), primary_key=True)
     language: Mapped[str] = mapped_column(String(LABEL_LENGTH), primary_key=True)
     asked: Mapped[int] = mapped_column(Integer)
+
+
+class RecordKey(Base):
+    """The key that encrypts one ticket's files, itself encrypted with the service's key.
+
+    Destroying this row makes the ticket's files unreadable, wherever a copy of them lies.
+    """
+
+    __tablename__ = "record_keys"
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Attachment(Base):
+    """A file the patient sent into their request, stored encrypted under the ticket's key.
+
+    The file's name is never kept: staff see its label, type, size and when it came.
+    """
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_ticket_id", "ticket_id"),)
+
+    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(LABEL_LENGTH))
+    label_guessed: Mapped[bool] = mapped_column(Boolean, default=False)
+    content_type: Mapped[str] = mapped_column(String(LABEL_LENGTH * 4))
+    size: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    scan: Mapped[str] = mapped_column(String(LABEL_LENGTH), default=ScanResult.PENDING.value)
+    scanned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # For a DICOM file: the study, series and instance it belongs to, and the patient's name
+    # as the file gives it (shown beside the ticket's, to catch a file of someone else).
+    dicom: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    # What the patient-facing side sent it under, so that sending it again adds nothing.
+    idempotency_key: Mapped[str | None] = mapped_column(String(IDEMPOTENCY_KEY_LENGTH), unique=True)
+
+
+class UploadLink(Base):
+    """The link a patient sends files through, for one request; only its hash is kept."""
+
+    __tablename__ = "upload_links"
+
+    token_hash: Mapped[str] = mapped_column(String(TOKEN_HASH_LENGTH), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -12,6 +12,12 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from .models import IDEMPOTENCY_KEY_LENGTH
 from .schemas import (
+    AttachmentChanged,
+    AttachmentLabelQuery,
+    AttachmentQuery,
+    AttachmentReceived,
+    AttachmentRelabel,
+    ConversationRef,
     ErasureCreate,
     ErasureOut,
     ErrorResponse,
@@ -32,6 +38,9 @@ from .schemas import (
     TicketUpdate,
     TopicAskedCreate,
     TranscriptEntryOut,
+    UploadLinkCreate,
+    UploadLinkOut,
+    UploadLinkState,
 )
 
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -50,6 +59,19 @@ ERROR_REASONS = {
     422: "A field is missing or invalid (each one is listed in details).",
     502: "The bot could not deliver the message; it was not added to the transcript.",
 }
+# What an error means for the records' endpoints, where it differs from the tickets'.
+RECORD_REASONS = {
+    400: "The query is invalid, or the body did not hold the bytes its Content-Length announced.",
+    404: "The conversation has no open request (or the file is not its).",
+    410: "The upload link expired, was replaced, or its request was closed.",
+    411: "The Content-Length header is missing.",
+    413: "The file is over the limit for one file, or would take the request over its total.",
+    415: "The bytes are none of PDF, JPEG, PNG, HEIC, DOCX, DICOM or ZIP (names are not trusted).",
+    422: "A ZIP over its limits (a zip bomb), or a file that is not the type it claims.",
+}
+LINK_REASONS = {**RECORD_REASONS, 404: "No upload link has this token."}
+FILE_BODY = "The file's bytes, exactly Content-Length of them."
+FILE_ERRORS = (400, 404, 411, 413, 415, 422)
 BODY_ERRORS = (400, 413, 415, 422)
 
 
@@ -68,6 +90,8 @@ class Operation:
     idempotency_key: bool = False
     description: str = ""
     tags: tuple[str, ...] = field(default=("tickets",))
+    raw_body: str = ""  # the description of a body of bytes, when it is not JSON
+    reasons: dict[int, str] = field(default_factory=dict)  # what an error means here
 
 
 OPERATIONS = (
@@ -225,7 +249,87 @@ OPERATIONS = (
         ),
         tags=("follow-ups",),
     ),
+    Operation(
+        "post",
+        "/api/v1/attachments",
+        "receiveAttachment",
+        "Add a file the patient sent to their conversation's open request",
+        {
+            201: ("The file was received, checked, scanned and stored.", AttachmentReceived),
+            200: ("A file was already received under this Idempotency-Key.", AttachmentReceived),
+        },
+        query=AttachmentQuery,
+        raw_body=FILE_BODY,
+        idempotency_key=True,
+        errors=FILE_ERRORS,
+        reasons=RECORD_REASONS,
+        description=(
+            "The type is found in the bytes. The size is checked against the limits before the "
+            "body is read. scan is clean, infected (quarantined: staff cannot open it) or "
+            "pending (the scanner was unavailable; it is scanned again later). Without a label, "
+            "reception guesses one and label_guessed is true."
+        ),
+        tags=("records",),
+    ),
+    Operation(
+        "patch",
+        "/api/v1/attachments/{attachment_id}",
+        "relabelAttachment",
+        "Change what a file of the conversation's open request holds",
+        {200: ("The file, with its new label.", AttachmentChanged)},
+        query=ConversationRef,
+        body=AttachmentRelabel,
+        errors=(*BODY_ERRORS, 404),
+        reasons=RECORD_REASONS,
+        tags=("records",),
+    ),
+    Operation(
+        "post",
+        "/api/v1/upload-links",
+        "issueUploadLink",
+        "Give the conversation's open request a new upload link",
+        {201: ("The link's token, given out this once; only its hash is kept.", UploadLinkOut)},
+        body=UploadLinkCreate,
+        errors=(*BODY_ERRORS, 404),
+        reasons={404: RECORD_REASONS[404]},
+        description=(
+            "The request's previous link stops working. A link lives RECEPTION_UPLOAD_LINK_DAYS."
+        ),
+        tags=("records",),
+    ),
+    Operation(
+        "get",
+        "/api/v1/upload-links/{token}",
+        "getUploadLink",
+        "Say which request an upload link adds files to, and what it received",
+        {200: ("The link's request, language and files.", UploadLinkState)},
+        errors=(404, 410),
+        reasons=LINK_REASONS,
+        description="Looking never uses the link up: a link-preview crawler cannot spend it.",
+        tags=("records",),
+    ),
+    Operation(
+        "post",
+        "/api/v1/upload-links/{token}/attachments",
+        "receiveLinkedAttachment",
+        "Add a file sent through an upload link to the link's request",
+        {
+            201: ("The file was received, checked, scanned and stored.", AttachmentReceived),
+            200: ("A file was already received under this Idempotency-Key.", AttachmentReceived),
+        },
+        query=AttachmentLabelQuery,
+        raw_body=FILE_BODY,
+        idempotency_key=True,
+        errors=(*FILE_ERRORS, 410),
+        reasons=LINK_REASONS,
+        tags=("records",),
+    ),
 )
+PATH_PARAMETERS = {
+    "reference": "The ticket's reference, e.g. SO-2026-00042.",
+    "attachment_id": "The file's id.",
+    "token": "The upload link's token.",
+}
 
 
 @cache
@@ -294,6 +398,12 @@ def _operation(
             "required": True,
             "content": {"application/json": {"schema": _ref(refs[(operation.body, "validation")])}},
         }
+    if operation.raw_body:
+        described["requestBody"] = {
+            "required": True,
+            "description": operation.raw_body,
+            "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+        }
     return described
 
 
@@ -304,23 +414,24 @@ def _parameters(
 ) -> list[dict[str, Any]]:
     """Describe the path, header and query parameters of an operation."""
     parameters: list[dict[str, Any]] = []
-    if "{reference}" in operation.path:
-        parameters.append(
-            {
-                "name": "reference",
-                "in": "path",
-                "required": True,
-                "description": "The ticket's reference, e.g. SO-2026-00042.",
-                "schema": {"type": "string"},
-            }
-        )
+    for name, description in PATH_PARAMETERS.items():
+        if f"{{{name}}}" in operation.path:
+            parameters.append(
+                {
+                    "name": name,
+                    "in": "path",
+                    "required": True,
+                    "description": description,
+                    "schema": {"type": "string"},
+                }
+            )
     if operation.idempotency_key:
         parameters.append(
             {
                 "name": "Idempotency-Key",
                 "in": "header",
                 "required": False,
-                "description": "The same key always returns the same ticket.",
+                "description": "The same key always returns the same ticket (or file).",
                 "schema": {
                     "type": "string",
                     "minLength": 1,
@@ -338,6 +449,7 @@ def _parameters(
 def _query_parameters(model_schema: dict[str, Any]) -> list[dict[str, Any]]:
     """Turn a query model's properties into optional query parameters (null is not sent)."""
     parameters = []
+    required = set(model_schema.get("required", ()))
     for name, schema in model_schema["properties"].items():
         property_schema = dict(schema)
         description = property_schema.pop("description", None)
@@ -345,7 +457,12 @@ def _query_parameters(model_schema: dict[str, Any]) -> list[dict[str, Any]]:
         options = property_schema.pop("anyOf", None)
         if options is not None:
             property_schema.update(next(o for o in options if o.get("type") != "null"))
-        parameter = {"name": name, "in": "query", "required": False, "schema": property_schema}
+        parameter = {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "schema": property_schema,
+        }
         if description:
             parameter["description"] = description
         parameters.append(parameter)
@@ -361,7 +478,8 @@ def _responses(
         responses[str(status)] = _json_response(description, refs[(model, "serialization")])
     error_ref = refs[(ErrorResponse, "serialization")]
     for status in sorted({*operation.errors, 401}):
-        responses[str(status)] = _json_response(ERROR_REASONS[status], error_ref)
+        reason = operation.reasons.get(status, ERROR_REASONS.get(status))
+        responses[str(status)] = _json_response(reason or "", error_ref)
     return responses
 
 

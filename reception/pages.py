@@ -43,7 +43,9 @@ def template_environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters.update(age=age, ago=ago, when=when, when_iso=when_iso, label=label)
+    environment.filters.update(
+        age=age, ago=ago, when=when, when_iso=when_iso, label=label, filesize=filesize
+    )
     environment.globals.update(
         text=wording.text, table=wording.table, page_language=wording.language
     )
@@ -122,6 +124,15 @@ def when_iso(moment: str | None) -> str:
         return when(datetime.fromisoformat(moment).astimezone(UTC))
     except ValueError:
         return moment
+
+
+def filesize(size: int) -> str:
+    """Say a file's size briefly: 812 B, 38.2 KB, 4.7 MB."""
+    if size < 1024:
+        return wording.text("file_size_bytes", value=size)
+    if size < 1024**2:
+        return wording.text("file_size_kib", value=f"{size / 1024:.1f}")
+    return wording.text("file_size_mib", value=f"{size / 1024**2:.1f}")
 
 
 def label(value: str | None) -> str:

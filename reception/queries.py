@@ -447,6 +447,7 @@ def _new_ticket(data: TicketCreate, idempotency_key: str | None) -> Ticket:
         pauses=[],
         assignee=None,
         notes=[],
+        attachments=[],
     )
 
 

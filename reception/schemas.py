@@ -33,11 +33,14 @@ from .models import (
     PHONE_LENGTH,
     TEXT_LENGTH,
     ActorType,
+    Attachment,
     Delivery,
     FollowUp,
     GapIntent,
+    RecordLabel,
     RecordState,
     Residence,
+    ScanResult,
     Sender,
     Stage,
     Ticket,
@@ -332,18 +335,20 @@ class GapCreate(InputModel):
     intent: GapIntent
 
 
-class ErasureCreate(InputModel):
+class ConversationRef(InputModel):
+    """A conversation, as the patient-facing side names it: its channel and address there."""
+
+    channel: Channel
+    channel_address: ChannelAddress
+
+
+class ErasureCreate(ConversationRef):
     """The body of POST /api/v1/erasures: the conversation whose tickets are to be anonymised."""
 
-    channel: Channel
-    channel_address: ChannelAddress
 
-
-class FollowUpCreate(InputModel):
+class FollowUpCreate(ConversationRef):
     """The body of POST /api/v1/follow-ups: a conversation's answer about reminders."""
 
-    channel: Channel
-    channel_address: ChannelAddress
     follow_up: FollowUp = Field(
         description="wanted (yes at the handoff), declined (no at the handoff) or stopped."
     )
@@ -476,6 +481,89 @@ class ServiceLevelOut(BaseModel):
         )
 
 
+class AttachmentQuery(ConversationRef):
+    """The query of POST /api/v1/attachments: whose request the file joins, and what it holds."""
+
+    label: RecordLabel | None = Field(
+        default=None, description="What the file holds; left out, reception guesses from its type."
+    )
+
+
+class AttachmentLabelQuery(InputModel):
+    """The query of POST /api/v1/upload-links/{token}/attachments: what the file holds."""
+
+    label: RecordLabel | None = None
+
+
+class AttachmentRelabel(InputModel):
+    """The body of PATCH /api/v1/attachments/{id}: what the file holds, as the patient says."""
+
+    label: RecordLabel
+
+
+class AttachmentOut(BaseModel):
+    """A file the patient sent into their request. Its name is never kept."""
+
+    id: str
+    label: RecordLabel
+    label_guessed: bool = Field(description="True while the label is reception's guess.")
+    content_type: str = Field(description="The type found in the file's bytes.")
+    size: int = Field(description="In bytes.")
+    received_at: datetime
+    scan: ScanResult = Field(
+        description="clean; infected (quarantined, never opened); pending (scanned later)."
+    )
+
+    @classmethod
+    def from_attachment(cls, attachment: Attachment) -> Self:
+        """Build the API view of a stored file."""
+        return cls(
+            id=attachment.id,
+            label=RecordLabel(attachment.label),
+            label_guessed=attachment.label_guessed,
+            content_type=attachment.content_type,
+            size=attachment.size,
+            received_at=attachment.received_at,
+            scan=ScanResult(attachment.scan),
+        )
+
+
+class AttachmentReceived(BaseModel):
+    """A file received: the request it joined, the patient's language, and the file."""
+
+    reference: str
+    language: str
+    attachment: AttachmentOut
+
+
+class AttachmentChanged(BaseModel):
+    """A file whose label changed."""
+
+    attachment: AttachmentOut
+
+
+class UploadLinkCreate(ConversationRef):
+    """The body of POST /api/v1/upload-links: the conversation whose request gets a link."""
+
+
+class UploadLinkOut(BaseModel):
+    """A new upload link: the token is given out this once and never stored."""
+
+    token: str
+    expires_at: datetime
+    reference: str
+    language: str
+
+
+class UploadLinkState(BaseModel):
+    """What an upload link leads to; looking never uses it up."""
+
+    expires_at: datetime
+    reference: str
+    language: str
+    attachments: list[AttachmentOut]
+
+
 class TicketOut(BaseModel):
     """A ticket as returned by the API."""
 
@@ -504,6 +592,7 @@ class TicketOut(BaseModel):
         description="The service-level clocks, counted in business hours."
     )
     follow_up: FollowUpOut
+    attachments: list[AttachmentOut] = Field(description="The files the patient sent.")
 
     @classmethod
     def from_ticket(cls, ticket: Ticket, clocks: list[Clock]) -> Self:
@@ -539,6 +628,7 @@ class TicketOut(BaseModel):
                 sent=ticket.follow_ups_sent,
                 flagged_at=ticket.follow_up_flagged_at,
             ),
+            attachments=[AttachmentOut.from_attachment(file) for file in ticket.attachments],
         )
 
 

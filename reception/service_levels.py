@@ -201,8 +201,8 @@ DEFAULT_LEVELS = ServiceLevels()
 
 
 def records_since(ticket: Ticket) -> datetime:
-    """When the records clock starts: the handoff (files received later will move it)."""
-    return ticket.created_at
+    """When the records clock starts: the handoff, or the last file the patient sent since."""
+    return max(ticket.created_at, ticket.last_file_at or ticket.created_at)
 
 
 def note_status_change(ticket: Ticket, status: TicketStatus, at: datetime) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import os
 import socket
@@ -14,6 +16,7 @@ from pathlib import Path
 import envreader as read
 from sqlengine import normalise_url as normalise_database_url
 
+from .attachments import RecordLimits
 from .follow_ups import FollowUpPolicy
 from .service_levels import BusinessCalendar, ServiceLevels
 from .virus_scan import DEFAULT_TIMEOUT_SECONDS as DEFAULT_SCAN_TIMEOUT_SECONDS
@@ -24,6 +27,8 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/reception.db"
 BOT_PORT = 8000  # where the bot listens unless BOT_URL or BOT_PORT says otherwise
 RASA_PORT = 5005  # where Rasa listens unless RASA_URL or RASA_PORT says otherwise
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+DEFAULT_FILES_DIR = Path(__file__).resolve().parent.parent / "var" / "records"
+FILES_KEY_BYTES = 32
 MIN_SESSION_SECRET_LENGTH = 16
 MAX_RETENTION_DAYS = 36_500
 # The wording of each of the environment reader's codes.
@@ -32,6 +37,7 @@ _WORDINGS = {
     "not_url": "variable_not_url",
     "not_port": "variable_not_port",
     "not_whole_number": "variable_not_whole_number",
+    "not_byte_count": "variable_not_byte_count",
     "not_days": "variable_not_days",
     "not_seconds": "variable_not_seconds",
     "not_flag": "variable_not_flag",
@@ -81,6 +87,9 @@ class Settings:
     login_window_seconds: int = 900
     service_levels: ServiceLevels = field(default_factory=ServiceLevels)
     follow_ups: FollowUpPolicy = field(default_factory=FollowUpPolicy)
+    files_dir: Path = DEFAULT_FILES_DIR
+    files_key: bytes | None = None  # None: derived from the session secret
+    records: RecordLimits = field(default_factory=RecordLimits)
 
     def __post_init__(self) -> None:
         """Refuse values that cannot work, whoever built the settings."""
@@ -145,6 +154,9 @@ class Settings:
                 ),
                 service_levels=(levels := service_levels_from_env(env)),
                 follow_ups=follow_ups_from_env(env, levels.calendar),
+                files_dir=Path(read.text(env, "RECEPTION_FILES_DIR", str(DEFAULT_FILES_DIR))),
+                files_key=files_key_from_env(env),
+                records=record_limits_from_env(env),
             )
 
 
@@ -224,6 +236,35 @@ def follow_ups_from_env(env: Mapping[str, str], calendar: BusinessCalendar) -> F
             most=read.whole_number(env, "RECEPTION_FOLLOW_UPS", FollowUpPolicy.most),
             calendar=calendar,
         )
+
+
+def record_limits_from_env(env: Mapping[str, str]) -> RecordLimits:
+    """Read how much a patient may send, and how long an upload link lives."""
+    with _in_reception_words():
+        return RecordLimits(
+            file_bytes=read.byte_count(env, "RECEPTION_MAX_FILE_BYTES", RecordLimits.file_bytes),
+            request_bytes=read.byte_count(
+                env, "RECEPTION_MAX_REQUEST_BYTES", RecordLimits.request_bytes
+            ),
+            link_days=read.days(
+                env, "RECEPTION_UPLOAD_LINK_DAYS", RecordLimits.link_days, maximum=90
+            )
+            or RecordLimits.link_days,
+        )
+
+
+def files_key_from_env(env: Mapping[str, str]) -> bytes | None:
+    """Read RECEPTION_FILES_KEY: 32 bytes in URL-safe base64, or None to derive one."""
+    raw = read.optional(env, "RECEPTION_FILES_KEY")
+    if raw is None:
+        return None
+    try:
+        key = base64.urlsafe_b64decode(raw.strip() + "=" * (-len(raw.strip()) % 4))
+    except (ValueError, binascii.Error):
+        key = b""
+    if len(key) != FILES_KEY_BYTES:
+        raise SettingsError("files_key_invalid", length=FILES_KEY_BYTES)
+    return key
 
 
 def _hours(calendar: BusinessCalendar) -> str:

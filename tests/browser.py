@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from selenium import webdriver
@@ -23,9 +24,8 @@ CHROMIUM_FLAGS = (
 )
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
-    """Debian's Chromium, driven through chromedriver."""
+def start_chromium(profile: Path) -> webdriver.Chrome:
+    """Start Debian's Chromium headless, driven through chromedriver, with a fresh profile."""
     chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
     if not chromium or not driver:
         pytest.fail("chromium and chromedriver are needed: run `make test`, which installs them")
@@ -33,7 +33,13 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chro
     options.binary_location = chromium
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium')}")
-    session = webdriver.Chrome(service=ChromeService(executable_path=driver), options=options)
+    options.add_argument(f"--user-data-dir={profile}")
+    return webdriver.Chrome(service=ChromeService(executable_path=driver), options=options)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
+    """Debian's Chromium, driven through chromedriver."""
+    session = start_chromium(tmp_path_factory.mktemp("chromium"))
     yield session
     session.quit()

@@ -51,13 +51,14 @@ async def fake_bot() -> AsyncIterator[FakeBot]:
 
 
 @pytest.fixture
-def settings(database_url: str, fake_bot: FakeBot) -> Settings:
+def settings(database_url: str, fake_bot: FakeBot, tmp_path: Path) -> Settings:
     """Return the settings of a reception service on the test database, next to a fake bot."""
     return Settings(
         api_token=API_TOKEN,
         session_secret=SESSION_SECRET,
         database_url=database_url,
         bot_url=fake_bot.url,
+        files_dir=tmp_path / "records",
     )
 
 

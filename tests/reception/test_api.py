@@ -102,8 +102,10 @@ async def test_ticket_json_has_the_documented_shape(
         "erased_at",
         "service_levels",
         "follow_up",
+        "attachments",
     ]
     assert ticket["follow_up"] == {"state": None, "sent": 0, "flagged_at": None}
+    assert ticket["attachments"] == []
     assert (ticket["closed_at"], ticket["erased_at"]) == (None, None)
     assert list(ticket["contact"]) == ["name", "phone", "email", "preferred_time"]
     created_at = datetime.fromisoformat(ticket["created_at"])

@@ -45,6 +45,9 @@ TABLES = {
     "staff_reminders",
     "funnel_counts",
     "topic_counts",
+    "record_keys",
+    "attachments",
+    "upload_links",
 }
 
 

@@ -69,7 +69,15 @@ async def routes(client: Client, auth_headers: dict[str, str]) -> list[Route]:
     """Every route, pointed at a ticket and an account that exist."""
     reference = (await create_ticket(client, auth_headers))["reference"]
     user_id = await add_staff(client, "admin@example.org", StaffRole.ADMIN)
-    values = {"reference": reference, "user_id": str(user_id), "reminder": "1", "chart": "funnel"}
+    values = {
+        "reference": reference,
+        "user_id": str(user_id),
+        "reminder": "1",
+        "chart": "funnel",
+        "attachment_id": "00000000-0000-0000-0000-000000000000",
+        "token": "not-a-token",
+        "series_uid": "1.2.3",
+    }
     found = registered_routes(client.app, values)
     assert {"/api/v1/erasures", "/inbox", "/accounts", "/content", "/logout"} <= {
         route.path for route in found

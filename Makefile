@@ -10,7 +10,7 @@ RASA_ENV := RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHO
 MODEL = models/model-$$(scripts/model-fingerprint).tar.gz
 
 .PHONY: help setup run test soak lint format validate train conversations nlu-report bench clean \
-	content-check publish bench-featurizer flake-hunt
+	content-check publish bench-featurizer bench-records flake-hunt
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -50,7 +50,8 @@ nlu-report: train ## Per language: intent macro-F1, FAQ top-1, answered share, c
 	  parse --model $(MODEL) --out build/nlu-report/parses.json
 	$(VENV)/bin/python -m bench.nlu_report score build/nlu-report/parses.json
 
-run: train ## Start Rasa, the actions, reception, the bot and the upload service (Ctrl-C stops them)
+run: train ## Start Rasa, the actions, reception, the bot, the upload service and clamd (Ctrl-C stops them)
+	@scripts/ensure-clamav
 	scripts/run
 
 content-check: setup ## Check the editors' content: front matter, keys, templates, examples, links
@@ -76,10 +77,16 @@ test: setup lint content-check validate train conversations ## Set everything up
 	$(VENV)/bin/python -m pytest -m "e2e and not soak"  # one shared stack, one test at a time
 
 soak: setup train ## 50 patients at once, and 20 through a reception outage and a bot crash
+	@scripts/ensure-clamav
 	$(VENV)/bin/python -m pytest -m soak tests/soak -p no:cacheprovider -s --timeout 1200
 
 bench: train ## Measure latency and throughput of the full stack against bare Rasa
+	@scripts/ensure-clamav
 	$(VENV)/bin/python -m bench.latency
+
+bench-records: setup ## Measure reception's upload speed on loopback and the viewer's time to first slice
+	@scripts/ensure-clamav
+	$(VENV)/bin/python -m bench.records
 
 bench-featurizer: train ## Measure what the E5 featurizer adds to a turn, against a model trained without it
 	$(VENV)/bin/python -m bench.featurizer
@@ -87,6 +94,7 @@ bench-featurizer: train ## Measure what the E5 featurizer adds to a turn, agains
 flake-hunt: train ## Run the end-to-end and outbox tests RUNS times (20) with every core kept busy
 	@scripts/ensure-chromium
 	@scripts/ensure-axe
+	@scripts/ensure-clamav
 	scripts/hunt-flakes $(or $(RUNS),20)
 
 clean: ## Remove generated files (models, databases, caches); keeps the environments

@@ -1,4 +1,4 @@
-"""The whole product as real processes: Rasa, the action server, reception and the bot."""
+"""The whole product as real processes: Rasa, the actions, reception, the bot, uploads, clamd."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+CLAMD_SCHEME = "clamd:"
 
 
 def free_port() -> int:
@@ -23,6 +24,24 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def answers(health_url: str) -> bool:
+    """Tell whether a service answers: 200 over HTTP, or PONG from a clamd (`clamd:<socket>`)."""
+    if health_url.startswith(CLAMD_SCHEME):
+        try:
+            with socket.socket(socket.AF_UNIX) as connection:
+                connection.settimeout(2.0)
+                connection.connect(health_url.removeprefix(CLAMD_SCHEME))
+                connection.sendall(b"zPING\0")
+                return connection.recv(16) == b"PONG\0"
+        except OSError:
+            return False
+    try:
+        with urllib.request.urlopen(health_url, timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
 
 
 def model_path() -> Path:
@@ -61,12 +80,8 @@ class Service:
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited early:\n{self.tail()}")
-            try:
-                with urllib.request.urlopen(self.health_url, timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
+            if answers(self.health_url):
+                return
             time.sleep(0.3)
         raise TimeoutError(f"{self.name} was not ready in time:\n{self.tail()}")
 
@@ -99,7 +114,7 @@ class Service:
 
 @dataclass
 class Stack:
-    """Start and stop the four processes with their own ports and databases.
+    """Start and stop the processes with their own ports, databases and folders.
 
     Rasa serves `model`, or the current training data's model (`make train`) when it is None.
     """
@@ -127,6 +142,16 @@ class Stack:
     def models_dir(self) -> Path:
         """The stack's own models folder, holding the model the stack serves at first."""
         return self.workdir / "models"
+
+    @property
+    def files_dir(self) -> Path:
+        """Where reception keeps the patients' files, encrypted."""
+        return self.workdir / "records"
+
+    @property
+    def clamd_socket(self) -> Path:
+        """Where the stack's clamd listens (scripts/run-clamd, on the offline EICAR database)."""
+        return self.workdir / "clamd" / "clamd.sock"
 
     @property
     def bot_database(self) -> Path:
@@ -166,7 +191,10 @@ class Stack:
             key: value
             for key, value in os.environ.items()
             if not key.startswith(
-                ("TELEGRAM_", "RASA_", "RECEPTION_", "DATABASE_", "BOT_", "ACTIONS_", "TRACKER_")
+                (
+                    *("TELEGRAM_", "RASA_", "RECEPTION_", "DATABASE_", "BOT_", "ACTIONS_"),
+                    *("TRACKER_", "UPLOADS_"),
+                )
             )
         }
         env.update(
@@ -190,6 +218,11 @@ class Stack:
                 "RECEPTION_API_TOKEN": self.reception_token,
                 "RECEPTION_SESSION_SECRET": "test-session-secret-of-the-stack",
                 "BOT_URL": self.url("bot"),
+                "UPLOADS_PUBLIC_URL": self.url("uploads"),
+                "UPLOADS_PORT": str(self.ports["uploads"]),
+                "UPLOADS_DIR": str(self.workdir / "uploads"),
+                "RECEPTION_FILES_DIR": str(self.files_dir),
+                "RECEPTION_CLAMD_SOCKET": str(self.clamd_socket),
                 "DATABASE_URL": f"sqlite+aiosqlite:///{self.workdir / 'reception.db'}",
                 "BOT_DATABASE_URL": f"sqlite+aiosqlite:///{self.bot_database}",
                 "BOT_INSTANCE_NAME": "stack-bot",
@@ -212,10 +245,17 @@ class Stack:
         """Start every service and wait until all of them answer."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.prepare_content()
-        self.ports = {name: free_port() for name in ("rasa", "actions", "reception", "bot")}
+        names = ("rasa", "actions", "reception", "bot", "uploads")
+        self.ports = {name: free_port() for name in names}
         logs = self.workdir
         py = str(VENV_PYTHON)
         self.services = {
+            "clamd": Service(
+                "clamd",
+                [str(ROOT / "scripts" / "run-clamd"), str(self.clamd_socket.parent)],
+                f"{CLAMD_SCHEME}{self.clamd_socket}",
+                logs / "clamd.log",
+            ),
             "reception": Service(
                 "reception",
                 [py, "-m", "reception"],
@@ -236,6 +276,12 @@ class Stack:
             ),
             "bot": Service(
                 "bot", [py, "-m", "bot"], f"{self.url('bot')}/healthz", logs / "bot.log"
+            ),
+            "uploads": Service(
+                "uploads",
+                [py, "-m", "uploads"],
+                f"{self.url('uploads')}/healthz",
+                logs / "uploads.log",
             ),
         }
         env = self.env()

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from . import queries, reminders, wording
 from .appkeys import CONTENT_KEY, SESSIONMAKER_KEY, SETTINGS_KEY, STAFF_MESSAGES_KEY
+from .dicom_studies import studies
 from .models import (
     MISSING_RECORDS,
     OPEN_STATUSES,
@@ -28,7 +29,6 @@ from .models import (
     utcnow,
 )
 from .pages import age, business_time, label, render, ticket_not_found_page, when
-from .dicom_studies import studies
 from .records_views import SHOWN_IN_PAGE
 from .replies import replies_for
 from .schemas import MAX_NOTE_LENGTH, MAX_STAFF_MESSAGE_LENGTH, MessageCreate, NoteCreate

@@ -13,6 +13,7 @@ import yaml
 from harness.stack import ROOT
 
 PROCESSES = {"rasa", "actions", "reception", "bot", "uploads"}
+SCANNER = "clamd"  # ClamAV's own process: scripts/run-clamd locally, ClamAV's image in compose
 
 
 def test_missing_python_310_stops_with_what_to_install(tmp_path: Path) -> None:
@@ -57,10 +58,12 @@ def test_compose_runs_the_same_processes_as_make_run() -> None:
         for line in (ROOT / "Procfile").read_text().splitlines()
         if line.strip()
     }
-    assert procfile == PROCESSES
+    assert procfile == PROCESSES | {SCANNER}
     compose = yaml.safe_load((ROOT / "docker" / "compose.yml").read_text())
     services = compose["services"]
-    assert PROCESSES | {"postgres", "redis"} == set(services)
+    assert PROCESSES | {SCANNER, "postgres", "redis"} == set(services)
+    assert services[SCANNER]["image"].startswith("clamav/clamav:")
+    assert services["reception"]["environment"]["RECEPTION_CLAMD_SOCKET"].endswith("clamd:3310}")
     assert services["reception"]["environment"]["DATABASE_URL"].startswith("postgresql://")
     assert services["rasa"]["environment"]["RASA_TRACKER_STORE_URL"].startswith("postgresql://")
     for name in PROCESSES:

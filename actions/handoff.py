@@ -15,6 +15,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import reminders
 from actions.reception_client import ReceptionUnavailable
+from actions.records import records_button
 from actions.request_form import FORM, ticket_answers
 from actions.services import content, courier, language_of, reception, say, taxonomy, text
 from contentlib import Markdown
@@ -138,6 +139,7 @@ class ActionHandoff(Action):
                 dispatcher,
                 tracker,
                 "handoff_done",
+                buttons=[records_button(tracker)],
                 reference=handed.reference,
                 department=department,
             )

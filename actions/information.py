@@ -46,6 +46,7 @@ OFFERABLE = {
     "ask_status": "intent_labels.ask_status",
     "ask_privacy": "intent_labels.ask_privacy",
     "ask_help": "intent_labels.ask_help",
+    "send_records": "records_link_button",
 }
 CLARIFY_CHOICES = 2
 # Intents whose messages go to the editors' gap report: not understood, or off topic.

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from contentlib import questions
-from httpjson import JsonService, Unreachable
+from httpjson import Answer, JsonService, Unreachable
 
 GAP_TIMEOUT_SECONDS = 3.0
 # A count must never hold up the patient's answer for long.
@@ -29,8 +30,38 @@ class ReceptionRefused(ReceptionUnavailable):
         self.status = status
 
 
+class NoOpenRequest(ReceptionRefused):
+    """The conversation has no open request at reception (code `no_open_request`)."""
+
+
 # Answers that may go away by themselves: a wrong token is fixed by an operator, not by us.
 TRANSIENT_STATUSES = frozenset({401, 403, 404, 408, 409, 425, 429})
+# What an upload link's 404 means when reception names it: a refusal, not a wrong address.
+UPLOAD_LINK_REFUSALS: Mapping[str, type[ReceptionRefused]] = {"no_open_request": NoOpenRequest}
+
+
+@dataclass(frozen=True)
+class UploadLink:
+    """The secret token of a request's upload page, and what reception says about it."""
+
+    token: str
+    expires_at: str
+    reference: str
+    language: str | None = None
+
+    @classmethod
+    def from_json(cls, body: Any) -> UploadLink:
+        """Read reception's answer; ReceptionUnavailable when it is not a link."""
+        try:
+            language = body.get("language")
+            return cls(
+                token=str(body["token"]),
+                expires_at=str(body["expires_at"]),
+                reference=str(body["reference"]),
+                language=language if isinstance(language, str) else None,
+            )
+        except (KeyError, TypeError, AttributeError) as error:
+            raise ReceptionUnavailable("reception gave a link we cannot read") from error
 
 
 @dataclass(frozen=True)
@@ -50,8 +81,12 @@ class ReceptionClient:
         body: Any = None,
         params: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
+        refusals: Mapping[str, type[ReceptionRefused]] | None = None,
     ) -> Any:
-        """Send one request and return its JSON body; raise ReceptionUnavailable on any failure."""
+        """Send one request and return its JSON body; raise ReceptionUnavailable on any failure.
+
+        An error whose code is in `refusals` raises that refusal, whatever its status.
+        """
         reception = JsonService(self.base_url, self.api_token, self.timeout_seconds)
         try:
             answer = await reception.call(
@@ -65,6 +100,9 @@ class ReceptionClient:
         except Unreachable as error:
             raise ReceptionUnavailable(f"reception unreachable: {error}") from error
         if answer.status not in (200, 201):
+            refusal = (refusals or {}).get(_error_code(answer))
+            if refusal is not None:
+                raise refusal(answer.status)
             if 400 <= answer.status < 500 and answer.status not in TRANSIENT_STATUSES:
                 raise ReceptionRefused(answer.status)
             raise ReceptionUnavailable(f"reception answered HTTP {answer.status}")
@@ -96,6 +134,17 @@ class ReceptionClient:
         answer = await self._request("POST", "/api/v1/follow-ups", body=body)
         return [str(reference) for reference in answer.get("changed") or []]
 
+    async def upload_link(self, channel: str, address: str) -> UploadLink:
+        """A new upload link for the conversation's open request; the previous one stops working.
+
+        Raise NoOpenRequest when the conversation has no open request.
+        """
+        body = {"channel": channel, "channel_address": address}
+        answer = await self._request(
+            "POST", "/api/v1/upload-links", body=body, refusals=UPLOAD_LINK_REFUSALS
+        )
+        return UploadLink.from_json(answer)
+
     async def count_step(self, step: str, language: str) -> None:
         """Add one to reception's anonymous count of conversations that reached a step."""
         body = {"step": step, "language": language}
@@ -121,3 +170,11 @@ class ReceptionClient:
         timeout = min(self.timeout_seconds, GAP_TIMEOUT_SECONDS)
         await self._request("POST", "/api/v1/gaps", timeout, body=body)
         return True
+
+
+def _error_code(answer: Answer) -> str:
+    """The code of reception's JSON error (`{"error": {"code": …}}`), or ""."""
+    try:
+        return str(answer.json()["error"]["code"]).strip()
+    except (ValueError, KeyError, TypeError):
+        return ""

@@ -30,6 +30,7 @@ class Settings:
     phone_region: str = "BE"
     reception_timeout_seconds: float = 10.0
     bot_url: str = read.loopback(BOT_PORT)
+    uploads_public_url: str = "http://localhost:8090"  # where patients reach the upload page
     database_url: str = DEFAULT_DATABASE_URL
     instance_name: str = "actions"
     handoff_wait_seconds: float = 5.0
@@ -62,6 +63,7 @@ class Settings:
                     env, "RECEPTION_TIMEOUT_SECONDS", cls.reception_timeout_seconds
                 ),
                 bot_url=read.local_url(env, "BOT_URL", "BOT_PORT", BOT_PORT),
+                uploads_public_url=read.url(env, "UPLOADS_PUBLIC_URL", cls.uploads_public_url),
                 database_url=read.text(env, "ACTIONS_DATABASE_URL", cls.database_url),
                 instance_name=read.text(
                     env, "ACTIONS_INSTANCE_NAME", f"actions@{socket.gethostname()}"

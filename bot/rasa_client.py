@@ -54,7 +54,14 @@ def _reply_from(message: dict[str, Any]) -> Reply | None:
     text = str(message.get("text") or "")
     if not text and not buttons:
         return None
-    return Reply(text=text, buttons=buttons)
+    return Reply(text=text, buttons=buttons, link_previews=_link_previews(message))
+
+
+def _link_previews(message: dict[str, Any]) -> bool:
+    """False when the actions ask to show a message's links without a preview."""
+    custom = message.get("custom")
+    reply = custom.get("reply") if isinstance(custom, dict) else None
+    return not (isinstance(reply, dict) and reply.get("link_previews") is False)
 
 
 def _language(messages: list[dict[str, Any]]) -> str | None:

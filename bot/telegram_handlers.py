@@ -41,6 +41,7 @@ COMMANDS = {
     "privacy": "/ask_privacy",
     "restart": "/restart",
     "human": "/request_human",
+    "records": "/send_records",
     "delete": "/request_erasure",
 }
 

@@ -50,6 +50,14 @@ MESSAGE_VARIABLES: MappingProxyType[str, dict[str, object]] = MappingProxyType(
         "records_received": {"label": "Pathology reports"},
         "records_label_set": {"label": "Blood test results"},
         "records_upload_link": {"link": "http://localhost:8000/records/kW3v_9xQe-Tz1LmNoPq2rS"},
+        # The upload page's address, as a link (the action writes it as Markdown).
+        "records_link": {
+            "reference": "SO-2026-00042",
+            "link": Markdown(
+                "[http://localhost:8090/records/kW3v\\_9xQe-Tz1LmNoPq2rS]"
+                "(http://localhost:8090/records/kW3v_9xQe-Tz1LmNoPq2rS)"
+            ),
+        },
         "follow_up_reminder": {"reference": "SO-2026-00042"},
         "missing_records_list": {
             "reference": "SO-2026-00042",

@@ -1,8 +1,9 @@
 """Our REST channel: Rasa's, plus the metadata the bot sends, and whole messages.
 
 Rasa's own REST channel splits every text message at blank lines into several messages,
-which breaks a formatted answer into pieces, and logs the patient's text when processing
-fails. This one keeps each message whole and never logs what the patient wrote.
+which breaks a formatted answer into pieces, sends a text's custom part as a message of its own,
+and logs the patient's text when processing fails. This one keeps each message whole (its text,
+buttons and custom part together, as the tracker stores it) and never logs what the patient wrote.
 
 Every answer ends with a message that carries no text, only the conversation's current
 language (`{"custom": {"conversation": {"language": "fr"}}}`), so that the bot's own notices
@@ -65,6 +66,20 @@ def replies_to(events: list[dict[str, Any]], message_id: str, recipient_id: str)
 
 class WholeMessageCollector(CollectingOutputChannel):
     """Collect the assistant's messages without splitting them at blank lines."""
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        """Keep a text with its custom part (how to show it) in one message, as it is stored."""
+        custom = message.get("custom")
+        if not (message.get("text") and isinstance(custom, dict) and custom):
+            await super().send_response(recipient_id, message)
+            return
+        whole = self._message(
+            recipient_id,
+            text=message["text"],
+            buttons=message.get("buttons") or None,
+            custom=custom,
+        )
+        await self._persist_message(whole)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         """Keep a text message in one piece."""

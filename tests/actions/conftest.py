@@ -81,6 +81,7 @@ class FakeReception:
     follow_ups: list[dict[str, Any]] = field(default_factory=list)
     steps: list[dict[str, Any]] = field(default_factory=list)
     topics: list[dict[str, Any]] = field(default_factory=list)
+    upload_links: list[dict[str, Any]] = field(default_factory=list)
     arrivals: list[str] = field(default_factory=list)
 
     async def count_step(self, request: web.Request) -> web.Response:
@@ -106,6 +107,26 @@ class FakeReception:
             if (t["channel"], t["channel_address"]) == (body["channel"], body["channel_address"])
         ]
         return web.json_response({"changed": changed})
+
+    async def upload_link(self, request: web.Request) -> web.Response:
+        """Make an upload link for the conversation's open request, as reception would."""
+        body = await request.json()
+        self.upload_links.append(body)
+        if self.status != 201:
+            return web.json_response({"error": {"code": "boom"}}, status=self.status)
+        own = [
+            t
+            for t in self.tickets.values()
+            if (t["channel"], t["channel_address"]) == (body["channel"], body["channel_address"])
+        ]
+        if not own:
+            error = {"code": "no_open_request", "message": "no open request"}
+            return web.json_response({"error": error}, status=404)
+        token = f"tok-{len(self.upload_links)}_x"
+        link = {"expires_at": "2027-01-08T10:00:00Z", "language": own[-1]["language"]}
+        return web.json_response(
+            {"token": token, "reference": own[-1]["reference"], **link}, status=201
+        )
 
     async def erase(self, request: web.Request) -> web.Response:
         """Record an erasure, as reception's erasure endpoint would receive it."""
@@ -166,6 +187,7 @@ async def reception(
     app.router.add_post("/api/v1/gaps", fake.report_gap)
     app.router.add_post("/api/v1/erasures", fake.erase)
     app.router.add_post("/api/v1/follow-ups", fake.follow_up)
+    app.router.add_post("/api/v1/upload-links", fake.upload_link)
     app.router.add_post("/api/v1/funnel", fake.count_step)
     app.router.add_post("/api/v1/topics-asked", fake.count_topic)
     app.router.add_post(DELIVERIES_PATH, fake.deliver)

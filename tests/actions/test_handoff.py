@@ -87,6 +87,9 @@ async def test_handoff_sends_every_answer_and_confirms_with_the_checklist(
         reference="SO-2026-00001",
         department=content.reference("en")["departments"]["breast_clinic"],
     )
+    assert [(b["title"], b["payload"]) for b in dispatcher.messages[0]["buttons"]] == [
+        (content.text("records_link_button", "en"), "/send_records")
+    ]
     checklist = texts[1]
     assert content.text("records.imaging.name", "en") in checklist
     assert content.text("records.pathology.name", "en") in checklist
@@ -131,6 +134,7 @@ async def test_reception_down_saves_the_request_and_it_arrives_later_once(
     ]
     texts = [m["text"] for m in dispatcher.messages]
     assert texts[0] == content.text("handoff_saved", "en")
+    assert dispatcher.messages[0]["buttons"] == []  # no link before the request has arrived
     assert content.text("records.imaging.name", "en") in texts[1]
     assert reception.tickets == {}
     reception.status = 201

@@ -33,6 +33,7 @@ def test_the_bot_url_follows_bot_port_unless_given() -> None:
         ("RECEPTION_TIMEOUT_SECONDS", "soon"),
         ("HANDOFF_WAIT_SECONDS", "0"),
         ("ACTIONS_OUTBOX_KEEP_DAYS", "inf"),
+        ("UPLOADS_PUBLIC_URL", "records.example.org"),
     ],
 )
 def test_bad_values_name_their_variable_and_value(name: str, value: str) -> None:

@@ -60,6 +60,25 @@ async def test_replies_and_buttons_are_read(rasa: tuple[FakeRasa, str]) -> None:
     assert fake.received == [{"sender": "telegram:1", "message": "hi", "metadata": {}}]
 
 
+async def test_a_reply_the_actions_mark_is_shown_without_link_previews(
+    rasa: tuple[FakeRasa, str],
+) -> None:
+    """A text whose custom part turns previews off keeps its link from Telegram's crawler."""
+    fake, url = rasa
+    no_preview = {"reply": {"link_previews": False}}
+    fake.answer = [
+        {
+            "recipient_id": "telegram:1",
+            "text": "Your page: https://x/records/t",
+            "custom": no_preview,
+        },
+        {"recipient_id": "telegram:1", "text": "See https://example.org", "custom": {"reply": {}}},
+    ]
+    async with aiohttp.ClientSession() as session:
+        answer = await RasaClient(url, session).send("telegram:1", "/send_records")
+    assert [reply.link_previews for reply in answer.replies] == [False, True]
+
+
 async def test_the_message_id_and_a_redelivery_are_passed_on(rasa: tuple[FakeRasa, str]) -> None:
     """Rasa gets the bot's id of the message and whether it is sent again after a restart."""
     fake, url = rasa

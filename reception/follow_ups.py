@@ -53,6 +53,8 @@ AWAITING_RECORDS = (TicketStatus.NEW, TicketStatus.IN_PROGRESS, TicketStatus.WAI
 # What the reminder's buttons send to Rasa: intents of data/domain/intents.yml.
 SHOW_MISSING_PAYLOAD = "/ask_status"  # the status, then the records still missing
 STOP_PAYLOAD = "/stop_reminders"
+SEND_RECORDS_PAYLOAD = "/send_records"  # a fresh upload link: no token ever shows on a lock screen
+PAYLOADS = (SHOW_MISSING_PAYLOAD, SEND_RECORDS_PAYLOAD, STOP_PAYLOAD)
 RECORDS_SECTION, DELAY_FACT = "records", "legal_delay_days"
 
 
@@ -164,7 +166,7 @@ async def remind_once(
 
 
 def reminder(store: ContentStore, ticket: Ticket) -> PatientMessage:
-    """The reminder for a ticket's patient, in their language, with its two buttons."""
+    """The reminder for a ticket's patient, in their language, with its three buttons."""
     language = store.language_or_default(ticket.language)
     return PatientMessage(
         ticket.channel,
@@ -175,6 +177,7 @@ def reminder(store: ContentStore, ticket: Ticket) -> PatientMessage:
         "assistant",
         (
             DeliveryButton(str(store.text("follow_up.missing", language)), SHOW_MISSING_PAYLOAD),
+            DeliveryButton(str(store.text("records_link_button", language)), SEND_RECORDS_PAYLOAD),
             DeliveryButton(str(store.text("follow_up.stop", language)), STOP_PAYLOAD),
         ),
     )

@@ -99,8 +99,13 @@ def test_a_patient_who_asked_gets_a_reminder_on_day_15_and_can_stop_them(
     assert "lung" not in reminder["text"].lower()
     assert [title for title, _ in patient.telegram.buttons(reminder)] == [
         patient.content.text("follow_up.missing", "en"),
+        patient.content.text("records_link_button", "en"),
         patient.content.text("follow_up.stop", "en"),
     ]
+
+    [link] = patient.taps_key("records_link_button")
+    assert f"{stack.url('uploads')}/records/" in link["text"]
+    assert link["link_preview_disabled"] is True  # Telegram's crawler never opens it
 
     patient.taps_key("follow_up.missing")
     missing = patient.texts()[-1]

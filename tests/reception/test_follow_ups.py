@@ -90,10 +90,12 @@ async def test_a_reminder_arrives_once_on_day_15_in_the_patient_s_language(
     assert (delivery["channel"], delivery["address"]) == ("telegram", "123456789")
     assert [button["payload"] for button in delivery["buttons"]] == [
         "/ask_status",
+        "/send_records",
         "/stop_reminders",
     ]
     assert [button["title"] for button in delivery["buttons"]] == [
         store.text("follow_up.missing", "fr"),
+        store.text("records_link_button", "fr"),
         store.text("follow_up.stop", "fr"),
     ]
     # Lock screens show it: nothing about the illness, nor whom it is for.
@@ -313,5 +315,5 @@ async def test_the_command_line_runs_one_pass_as_of_a_moment(
 def test_the_reminder_s_buttons_name_intents_of_the_domain() -> None:
     """Reception spells the buttons' payloads; the assistant must know them as intents."""
     domain = yaml.safe_load((ROOT / "data" / "domain" / "intents.yml").read_text())
-    for payload in (follow_ups.SHOW_MISSING_PAYLOAD, follow_ups.STOP_PAYLOAD):
+    for payload in follow_ups.PAYLOADS:
         assert payload.removeprefix("/") in domain["intents"]

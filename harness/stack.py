@@ -26,17 +26,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def clamd_answers(socket_path: str) -> bool:
+    """Tell whether a clamd answers PING on a unix socket."""
+    try:
+        with socket.socket(socket.AF_UNIX) as connection:
+            connection.settimeout(2.0)
+            connection.connect(socket_path)
+            connection.sendall(b"zPING\0")
+            return connection.recv(16) == b"PONG\0"
+    except OSError:
+        return False
+
+
 def answers(health_url: str) -> bool:
     """Tell whether a service answers: 200 over HTTP, or PONG from a clamd (`clamd:<socket>`)."""
     if health_url.startswith(CLAMD_SCHEME):
-        try:
-            with socket.socket(socket.AF_UNIX) as connection:
-                connection.settimeout(2.0)
-                connection.connect(health_url.removeprefix(CLAMD_SCHEME))
-                connection.sendall(b"zPING\0")
-                return connection.recv(16) == b"PONG\0"
-        except OSError:
-            return False
+        return clamd_answers(health_url.removeprefix(CLAMD_SCHEME))
     try:
         with urllib.request.urlopen(health_url, timeout=2) as response:
             return bool(response.status == 200)

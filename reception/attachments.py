@@ -404,25 +404,23 @@ class Records:
         wrapped = await self._key_of(ticket.id)
         await asyncio.to_thread(self.vault.store, ticket.id, attachment_id, wrapped, file)
         now = utcnow()
-        listed: list[Attachment] = []
+        attachment = Attachment(
+            id=attachment_id,
+            ticket_id=ticket.id,
+            label=(label or guess_label(inspected)),
+            label_guessed=label is None,
+            content_type=inspected.content_type,
+            size=received.length,
+            received_at=now,
+            scan=verdict.value,
+            scanned_at=None if verdict is ScanResult.PENDING else now,
+            dicom=inspected.dicom,
+            idempotency_key=received.key,
+        )
 
         def apply(fresh: Ticket) -> None:
             """List the file on the ticket, tick its checklist item, and audit it."""
-            attachment = Attachment(
-                id=attachment_id,
-                ticket_id=fresh.id,
-                label=(label or guess_label(inspected)),
-                label_guessed=label is None,
-                content_type=inspected.content_type,
-                size=received.length,
-                received_at=now,
-                scan=verdict.value,
-                scanned_at=None if verdict is ScanResult.PENDING else now,
-                dicom=inspected.dicom,
-                idempotency_key=received.key,
-            )
-            session.add(attachment)
-            listed[:] = [attachment]
+            session.add(attachment)  # again after a retry: the rollback took it out
             if verdict is not ScanResult.INFECTED:
                 _mark_received(fresh, attachment.label)
                 fresh.last_file_at = now
@@ -442,7 +440,7 @@ class Records:
             self.vault.remove(ticket.id, attachment_id)
             raise
         logger.info("record received: %s, %s", inspected.content_type, verdict.value)
-        return listed[0]
+        return attachment
 
     async def _key_of(self, ticket_id: int) -> bytes:
         """The ticket's key, as stored (encrypted); made the first time a file comes."""
@@ -471,7 +469,7 @@ class Records:
             yield file
 
 
-async def forget_statements(session: AsyncSession, ticket_id: int) -> None:
+async def forget(session: AsyncSession, ticket_id: int) -> None:
     """Delete a ticket's files' rows, key and upload links: its files can never be read again."""
     await session.execute(delete(Attachment).where(Attachment.ticket_id == ticket_id))
     await session.execute(delete(RecordKey).where(RecordKey.ticket_id == ticket_id))

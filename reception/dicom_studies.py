@@ -12,8 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .models import Attachment, ScanResult
-
-DICOM = "application/dicom"
+from .record_files import DICOM
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ async def anonymise_ticket(
         _blank_events(events)
         await session.execute(erase_lane_statement(reference, [STAFF_QUEUE]))
         await session.execute(reminders.forget_statement(ticket))
-        await attachments.forget_statements(session, ticket.id)
+        await attachments.forget(session, ticket.id)
 
     await queries.change_ticket(session, reference, apply)
     return first

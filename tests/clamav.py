@@ -6,7 +6,6 @@ import functools
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -15,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from harness.stack import clamd_answers
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 SIGNATURE = "Eicar-Test-Signature.UNOFFICIAL"  # what clamd reports for EICAR
@@ -101,21 +102,9 @@ def running_clamd(
 def _wait_until_it_answers(clamd: Clamd) -> None:
     """Poll clamd's socket until it answers PING, or fail with its log."""
     deadline = time.monotonic() + START_SECONDS
-    while not answers_ping(clamd.socket):
+    while not clamd_answers(str(clamd.socket)):
         if clamd.process.poll() is not None:
             pytest.fail(f"clamd did not start (exit {clamd.process.returncode}):\n{clamd.log()}")
         if time.monotonic() > deadline:
             pytest.fail(f"clamd did not answer within {START_SECONDS} s:\n{clamd.log()}")
         time.sleep(0.05)
-
-
-def answers_ping(socket_path: str) -> bool:
-    """Tell whether a clamd answers PING on a unix socket (this helper's own, not the scanner's)."""
-    try:
-        with socket.socket(socket.AF_UNIX) as connection:
-            connection.settimeout(2.0)
-            connection.connect(socket_path)
-            connection.sendall(b"zPING\0")
-            return connection.recv(16) == b"PONG\0"
-    except OSError:
-        return False
